@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` (run the program) and `make test` (run the tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: test lint demo bench setup
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Python and npm dependencies, reinstalled only when their lists change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Exit status 5 (no tests collected) is a failure like any other non-zero status.
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m tests.demo
+
+bench: setup
+	$(BIN)/python bench/run.py --report bench/RESULTS.md --buckets 10 100 1000
