@@ -1,0 +1,76 @@
+"""TaskSettings: the org-wide knobs of the rendered tasks, validated when constructed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flux.literals import TemplateError, check_name, duration_literal, duration_ns
+
+_MINUTE_NS = 60 * 10**9
+_NAME_SETTINGS = (
+    "org",
+    "multiapp_bucket",
+    "alerted_bucket",
+    "disk_bucket",
+    "slack_secret_key",
+    "slack_channel",
+)
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """Settings shared by every task; each field has the production default."""
+
+    org: str = "rubin"  # org NAME, used in to(org: ...)
+    multiapp_bucket: str = "multiapp_"
+    alerted_bucket: str = "alerted_"  # where sent Slack messages are recorded (short retention)
+    disk_bucket: str = "roundtable_internal_"
+    slack_secret_key: str = "slack_webhook_url"
+    slack_channel: str = "#influxdb-alerts"
+    check_every: str = "5m"  # per-app tasks' every, also their look-back window
+    notify_every: str = "1m"  # Slack notifiers and disk check
+    realert_after: str = "1h"  # do not post the same message again within this
+    disk_warn_percent: int = 85
+    disk_danger_percent: int = 95
+
+    def __post_init__(self) -> None:
+        for name in _NAME_SETTINGS:
+            check_name(getattr(self, name), f"TaskSettings.{name}")
+        self._check_schedule()
+        self._check_disk_thresholds()
+
+    def _check_schedule(self) -> None:
+        # The task policy allows no task to run more often than once a minute.
+        for name in ("check_every", "notify_every"):
+            if duration_ns(getattr(self, name), f"TaskSettings.{name}") < _MINUTE_NS:
+                raise TemplateError(
+                    f"TaskSettings.{name}={getattr(self, name)!r} is shorter than 1m; "
+                    "tasks may run at most once a minute"
+                )
+        realert = duration_ns(self.realert_after, "TaskSettings.realert_after")
+        if realert < self.finding_delay_ns:
+            raise TemplateError(
+                f"TaskSettings.realert_after={self.realert_after!r} is shorter than the time a "
+                f"finding may take to reach the notifier ({duration_literal(self.finding_delay_ns)}"
+                ": twice check_every plus notify_every); raise it"
+            )
+
+    def _check_disk_thresholds(self) -> None:
+        for name in ("disk_warn_percent", "disk_danger_percent"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100:
+                raise TemplateError(
+                    f"TaskSettings.{name} must be an int percentage in 1..100, got {value!r}"
+                )
+        if self.disk_warn_percent >= self.disk_danger_percent:
+            raise TemplateError(
+                f"TaskSettings.disk_warn_percent ({self.disk_warn_percent}) must be below "
+                f"disk_danger_percent ({self.disk_danger_percent})"
+            )
+
+    @property
+    def finding_delay_ns(self) -> int:
+        """How old a finding in multiapp_ can be when a notifier first sees it."""
+        check = duration_ns(self.check_every, "TaskSettings.check_every")
+        return 2 * check + duration_ns(self.notify_every, "TaskSettings.notify_every")
+

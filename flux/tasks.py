@@ -1,0 +1,130 @@
+"""The tasks this project keeps in InfluxDB: their names, offsets and rendered Flux."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from flux.literals import TemplateError, check_name, duration_literal, duration_ns
+from flux.render import render
+from flux.settings import TaskSettings
+
+APP_KINDS = ("restarts", "state_checks")
+GLOBAL_KINDS = ("restarts", "state_checks", "disk_checks")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One InfluxDB task: its unique name in the org, its Flux script, and a description."""
+
+    name: str
+    flux: str
+    description: str
+
+
+@dataclass(frozen=True)
+class _GlobalTask:
+    template: str
+    offset: str  # the old scripts' offsets, spreading the global tasks over the minute
+    finding_field: str | None  # the multiapp_ field a notifier posts; None for the disk check
+    description: str
+
+
+_GLOBAL_TASKS = {
+    "restarts": _GlobalTask(
+        "slack_notify_findings.flux.j2",
+        "30s",
+        "differential_restarts",
+        "Posts new container restarts from {multiapp} to Slack",
+    ),
+    "state_checks": _GlobalTask(
+        "slack_notify_findings.flux.j2",
+        "17s",
+        "pod_state",
+        "Posts new pods-not-running findings from {multiapp} to Slack",
+    ),
+    "disk_checks": _GlobalTask(
+        "slack_notify_disk.flux.j2",
+        "56s",
+        None,
+        "Posts hosts' disk usage over {warn}% from {disk} to Slack",
+    ),
+}
+_APP_DESCRIPTIONS = {
+    "restarts": "Writes container restarts of application {app} to {multiapp}",
+    "state_checks": "Writes containers of application {app} that are not running to {multiapp}",
+}
+
+
+def task_name(app: str | None, kind: str) -> str:
+    """The task's name: "<App> <kind>" for an app, "_slack_notify_<kind>" for org-wide tasks.
+
+    Same names as the old taskmaker (str.capitalize), so a first run adopts its tasks.
+    """
+    if app is None:
+        _check_kind(kind, GLOBAL_KINDS, "org-wide")
+        return f"_slack_notify_{kind}"
+    _check_kind(kind, APP_KINDS, "application")
+    return f"{check_name(app, 'app bucket name').capitalize()} {kind}"
+
+
+def app_offset(app: str) -> str:
+    """Seconds within the minute from a hash of the app's name: stable whatever other apps exist."""
+    return f"{zlib.crc32(app.encode('utf-8')) % 60}s"
+
+
+def app_task_context(app: str, kind: str, settings: TaskSettings) -> dict[str, Any]:
+    """Everything the `<kind>.flux.j2` template of an application task needs."""
+    check_ns = duration_ns(settings.check_every, "TaskSettings.check_every")
+    return {
+        "name": task_name(app, kind),
+        "every": settings.check_every,
+        "offset": app_offset(app),
+        "app": app,
+        "settings": settings,
+        "restarts_lookback": duration_literal(2 * check_ns),
+    }
+
+
+def app_tasks(app: str, settings: TaskSettings) -> list[TaskSpec]:
+    """The restarts and state_checks tasks of one application bucket."""
+    return [
+        TaskSpec(
+            name=task_name(app, kind),
+            flux=render(f"{kind}.flux.j2", app_task_context(app, kind, settings)),
+            description=_APP_DESCRIPTIONS[kind].format(
+                app=app, multiapp=settings.multiapp_bucket
+            ),
+        )
+        for kind in APP_KINDS
+    ]
+
+
+def global_tasks(settings: TaskSettings) -> list[TaskSpec]:
+    """The org-wide Slack notifiers and the disk check."""
+    notify_ns = duration_ns(settings.notify_every, "TaskSettings.notify_every")
+    specs = []
+    for kind, task in _GLOBAL_TASKS.items():
+        context = {
+            "name": task_name(None, kind),
+            "every": settings.notify_every,
+            "offset": task.offset,
+            "settings": settings,
+            "alert": kind,
+            "field": task.finding_field,
+            # Two periods, so a host that reports once a period is never missed.
+            "disk_lookback": duration_literal(2 * notify_ns),
+        }
+        description = task.description.format(
+            multiapp=settings.multiapp_bucket,
+            disk=settings.disk_bucket,
+            warn=settings.disk_warn_percent,
+        )
+        specs.append(TaskSpec(context["name"], render(task.template, context), description))
+    return specs
+
+
+def _check_kind(kind: str, kinds: tuple[str, ...], scope: str) -> None:
+    if kind not in kinds:
+        raise TemplateError(f"{kind!r} is not an {scope} task kind; use one of {', '.join(kinds)}")

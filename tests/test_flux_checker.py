@@ -1,0 +1,242 @@
+"""Every rendered task script, checked by InfluxData's own Flux parser and semantic analyser.
+
+All scripts of this module go to one Node process (tests/flux_check.mjs, loading the pinned
+@influxdata/flux-lsp-browser from node_modules, which `make test` installs with `npm ci`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flux import TaskSettings, TaskSpec, app_tasks, global_tasks
+from flux.literals import flux_string
+from flux.render import TEMPLATES, environment
+from flux.tasks import app_task_context
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKER = ROOT / "tests" / "flux_check.mjs"
+FLUX_PACKAGE = ROOT / "node_modules" / "@influxdata" / "flux-lsp-browser"
+
+ORDINARY_APPS = ["monitoring", "nublado", "argo-cd"]
+HOSTILE_APPS = [
+    'x") |> drop() //',
+    'x$") |> drop() //',
+    'quote"inside',
+    "back\\slash",
+    "trailing\\",
+    "${r._value}",
+    "$${x}",
+    "a$\\${b}",
+    "dollar$",
+    "$",
+    "with spaces in it",
+    "ünïcødé-ß-ǆ-日本語-$é",
+    "long-" + "x" * 120,
+    '"; import "http" //',
+    "*/ /* //",
+]
+# Every string setting made awkward at once, so each lands in a literal that must survive.
+HOSTILE_SETTINGS = TaskSettings(
+    org='org "${name}"',
+    multiapp_bucket='multi") |> drop() //',
+    alerted_bucket="alerted\\$",
+    disk_bucket="disk ${host}",
+    slack_secret_key='key"',
+    slack_channel="#alerts $$ \\",
+    check_every="2m30s",
+    notify_every="90s",
+    realert_after="2h",
+    disk_warn_percent=70,
+    disk_danger_percent=99,
+)
+# Values for the escaping filter alone, including characters a name may not hold.
+LITERAL_VALUES = ["", "plain", "line\nbreak", "tab\tand\rreturn", '\\"${}$', "$\n", "$$\\$"]
+
+
+@dataclass(frozen=True)
+class TaskCase:
+    """A rendered task and what its AST must say."""
+
+    spec: TaskSpec
+    from_buckets: frozenset[str]
+    to_targets: frozenset[tuple[str, str]]  # (bucket, org) of every to()
+    every: str
+    shape_of: str = ""  # the case id of an ordinary rendering this one must match in shape
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _task_cases(apps: list[str], settings: TaskSettings, label: str) -> dict[str, TaskCase]:
+    cases = {}
+    for app in apps:
+        for kind, spec in zip(("restarts", "state_checks"), app_tasks(app, settings), strict=True):
+            cases[f"{label}/{app}/{kind}"] = TaskCase(
+                spec,
+                frozenset({app}),
+                frozenset({(settings.multiapp_bucket, settings.org)}),
+                settings.check_every,
+                shape_of=f"ordinary/monitoring/{kind}",
+            )
+    notified = (settings.multiapp_bucket, settings.multiapp_bucket, settings.disk_bucket)
+    for spec, watched in zip(global_tasks(settings), notified, strict=True):
+        cases[f"{label}/{spec.name}"] = TaskCase(
+            spec,
+            frozenset({watched, settings.alerted_bucket}),
+            frozenset({(settings.alerted_bucket, settings.org)}),
+            settings.notify_every,
+            shape_of=f"ordinary/{spec.name}",
+        )
+    return cases
+
+
+TASK_CASES = {
+    **_task_cases(ORDINARY_APPS, TaskSettings(), "ordinary"),
+    **_task_cases(HOSTILE_APPS, TaskSettings(), "hostile-app"),
+    **_task_cases(["monitoring"], HOSTILE_SETTINGS, "hostile-settings"),
+}
+
+
+def _broken_restarts_script() -> str:
+    """A copy of the real restarts template with one function name misspelt, rendered."""
+    source = (TEMPLATES / "restarts.flux.j2").read_text()
+    assert "|> difference()" in source
+    broken = source.replace("|> difference()", "|> diference()")
+    context = app_task_context("monitoring", "restarts", TaskSettings())
+    return environment().from_string(broken).render(context)
+
+
+def _scripts() -> list[dict[str, str]]:
+    scripts = [{"name": case_id, "flux": case.spec.flux} for case_id, case in TASK_CASES.items()]
+    scripts.append({"name": "broken-template", "flux": _broken_restarts_script()})
+    scripts += [
+        {"name": f"literal/{index}", "flux": f"value = {flux_string(value)}\n"}
+        for index, value in enumerate(LITERAL_VALUES)
+    ]
+    return scripts
+
+
+@pytest.fixture(scope="session")
+def checked() -> dict[str, dict[str, Any]]:
+    """The checker's verdict and AST for every script of this module, from one Node process."""
+    node = shutil.which("node")
+    assert node, "node is not installed; the Flux checker needs Node.js 20"
+    assert FLUX_PACKAGE.is_dir(), f"{FLUX_PACKAGE} is missing: run `npm ci` (make test does)"
+    completed = subprocess.run(
+        [node, str(CHECKER)],
+        input=json.dumps(_scripts()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return {result["name"]: result for result in json.loads(completed.stdout)}
+
+
+# --- AST helpers -------------------------------------------------------------------------------
+
+
+def _nodes(node: Any):
+    """Every dict node of an AST, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _nodes(item)
+
+
+def _calls(ast: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    """The arguments (property name -> value node) of every call of a plain function.
+
+    A call node has a callee; the call of a pipe (`|> to(...)`) carries no "type" of its own.
+    """
+    calls = []
+    for node in _nodes(ast):
+        callee = node.get("callee")
+        if callee and callee.get("type") == "Identifier" and callee["name"] == function:
+            properties = node["arguments"][0]["properties"] if node.get("arguments") else []
+            calls.append({prop["key"]["name"]: prop["value"] for prop in properties})
+    return calls
+
+
+def _string(value_node: dict[str, Any]) -> str:
+    """The value of a plain string literal; anything else (an interpolation) fails the test."""
+    assert value_node["type"] == "StringLiteral", value_node
+    return value_node["value"]
+
+
+def _task_option(ast: dict[str, Any]) -> dict[str, Any]:
+    options = [
+        node["assignment"]
+        for node in ast["body"]
+        if node["type"] == "OptionStatement" and node["assignment"]["id"]["name"] == "task"
+    ]
+    assert len(options) == 1
+    return {prop["key"]["name"]: prop["value"] for prop in options[0]["init"]["properties"]}
+
+
+SHAPELESS = ("location", "comments")
+
+
+def _shape(node: Any) -> Any:
+    """The AST without positions, comments and literal values: what the code does, not says."""
+    if isinstance(node, dict):
+        if node.get("type") in ("StringLiteral", "DurationLiteral", "FloatLiteral"):
+            return node["type"]
+        return {key: _shape(value) for key, value in node.items() if key not in SHAPELESS}
+    if isinstance(node, list):
+        return [_shape(item) for item in node]
+    return node
+
+
+# --- tests -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case_id", TASK_CASES)
+def test_rendered_task_passes_the_flux_semantic_checker(checked, case_id):
+    result = checked[case_id]
+    assert result.get("error") is None
+    assert result["valid"] is True, TASK_CASES[case_id].spec.flux
+
+
+@pytest.mark.parametrize("case_id", TASK_CASES)
+def test_task_reads_and_writes_exactly_the_named_buckets(checked, case_id):
+    case, ast = TASK_CASES[case_id], checked[case_id]["ast"]
+    assert {_string(call["bucket"]) for call in _calls(ast, "from")} == case.from_buckets
+    targets = {(_string(call["bucket"]), _string(call["org"])) for call in _calls(ast, "to")}
+    assert targets == case.to_targets
+
+
+@pytest.mark.parametrize("case_id", TASK_CASES)
+def test_task_option_carries_the_spec_name_and_schedule(checked, case_id):
+    case = TASK_CASES[case_id]
+    option = _task_option(checked[case_id]["ast"])
+    assert _string(option["name"]) == case.spec.name
+    every = "".join(f"{part['magnitude']}{part['unit']}" for part in option["every"]["values"])
+    assert every == case.every
+
+
+@pytest.mark.parametrize("case_id", [cid for cid in TASK_CASES if not cid.startswith("ordinary/")])
+def test_awkward_names_and_settings_change_no_code_only_string_values(checked, case_id):
+    shape_of = TASK_CASES[case_id].shape_of
+    assert _shape(checked[case_id]["ast"]) == _shape(checked[shape_of]["ast"])
+
+
+def test_a_template_with_a_misspelt_function_is_rejected_by_the_checker(checked):
+    assert checked["broken-template"]["valid"] is False
+    assert checked["ordinary/monitoring/restarts"]["valid"] is True
+
+
+@pytest.mark.parametrize(("index", "value"), list(enumerate(LITERAL_VALUES)))
+def test_flux_string_is_read_back_by_the_flux_parser_as_the_same_value(checked, index, value):
+    result = checked[f"literal/{index}"]
+    assert result["valid"] is True
+    assert _string(result["ast"]["body"][0]["init"]) == value
