@@ -1,4 +1,4 @@
-"""`python -m flux APP [APP ...]`: print every task for those app buckets as JSON, default settings."""
+"""`python -m flux APP [APP ...]`: every task for those app buckets, as JSON (default settings)."""
 
 from __future__ import annotations
 

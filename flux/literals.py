@@ -94,8 +94,7 @@ def duration_ns(value: object, what: str) -> int:
     parts = _DURATION_PART.findall(value)
     if any(unit in _CALENDAR_UNITS for _, unit in parts):
         raise TemplateError(
-            f"{what}={value!r} uses a calendar unit (mo, y) of varying length; "
-            "use w, d, h, m or s"
+            f"{what}={value!r} uses a calendar unit (mo, y) of varying length; use w, d, h, m or s"
         )
     return sum(int(count) * _DURATION_UNITS_NS[unit] for count, unit in parts)
 

@@ -73,4 +73,3 @@ class TaskSettings:
         """How old a finding in multiapp_ can be when a notifier first sees it."""
         check = duration_ns(self.check_every, "TaskSettings.check_every")
         return 2 * check + duration_ns(self.notify_every, "TaskSettings.notify_every")
-

@@ -93,9 +93,7 @@ def app_tasks(app: str, settings: TaskSettings) -> list[TaskSpec]:
         TaskSpec(
             name=task_name(app, kind),
             flux=render(f"{kind}.flux.j2", app_task_context(app, kind, settings)),
-            description=_APP_DESCRIPTIONS[kind].format(
-                app=app, multiapp=settings.multiapp_bucket
-            ),
+            description=_APP_DESCRIPTIONS[kind].format(app=app, multiapp=settings.multiapp_bucket),
         )
         for kind in APP_KINDS
     ]
