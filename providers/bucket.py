@@ -1,0 +1,157 @@
+"""InfluxDB buckets as a Pulumi dynamic resource (`pulumi-python:dynamic/influxdb:Bucket`).
+
+A bucket is known by its name within its org. `create` adopts a bucket that already has the name
+(PATCHing its retention and description to the desired ones) instead of failing on the
+duplicate; a rename or a move to another org replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from pulumi import Input, Output, ResourceOptions
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+
+from providers.base import (
+    InfluxProvider,
+    adopt_or_create,
+    discard,
+    live,
+    secret_token,
+    with_secret_outputs,
+)
+from providers.client import InfluxClient
+from providers.inputs import all_of, failures, influx_id, name, text
+from providers.listing import Listing, listing
+
+PATH = "/api/v2/buckets"
+MIN_RETENTION = 3600  # the server refuses shorter non-zero retention periods
+
+
+# Schema and check.
+def bucket_name(value: str) -> str | None:
+    if value.startswith("_"):
+        return f"must not start with '_' (reserved for system buckets), got {value!r}"
+    if '"' in value:
+        return f"must not contain '\"', got {value!r}"
+    return None
+
+
+def retention(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return f"must be a whole number of seconds, got {value!r}"
+    if 0 < value < MIN_RETENTION:
+        return f"must be 0 (keep forever) or at least {MIN_RETENTION} (1h), got {value}"
+    return None
+
+
+RULES = {
+    "org_id": influx_id,
+    "name": all_of(name, bucket_name),
+    "retention_seconds": retention,
+    "description": text,
+}
+
+
+class BucketProvider(InfluxProvider):
+    replace_keys = ("org_id", "name")
+    update_keys = ("retention_seconds", "description")
+    defaults: ClassVar[dict[str, Any]] = {"retention_seconds": 0, "description": ""}
+
+    def failures(self, inputs: dict[str, Any]) -> Iterable[CheckFailure]:
+        return failures(inputs, RULES)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self.client(props)
+        bucket = adopt_or_create(
+            client, buckets(client, props["org_id"]),
+            find=lambda found: next((b for b in found if b["name"] == props["name"]), None),
+            adopt=lambda existing: patch(client, existing["id"], bucket_settings(existing), props)
+            or existing,
+            create=lambda: client.post(PATH, {"orgID": props["org_id"], "name": props["name"],
+                                              "description": props["description"],
+                                              "retentionRules": rules(props)}),
+        )
+        return CreateResult(bucket["id"], self.outputs(bucket, props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        bucket = self.with_fallback(props, lambda client: live(
+            buckets(client, props["org_id"]), id_, lambda found: client.get(f"{PATH}/{found}")))
+        if bucket is None:
+            return ReadResult("", {})
+        return ReadResult(id_, self.outputs(bucket, props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = self.client(news)
+        bucket = patch(client, id_, olds, news)
+        if bucket is None:
+            return UpdateResult({**olds, **news})
+        buckets(client, news["org_id"]).remember(bucket)
+        return UpdateResult(self.outputs(bucket, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.with_fallback(props, lambda client: discard(
+            client, f"{PATH}/{id_}", buckets(client, props["org_id"]), id_))
+
+    def outputs(self, bucket: dict, props: dict[str, Any]) -> dict[str, Any]:
+        return {**bucket_settings(bucket), **self.kept_credential(props)}
+
+
+# The API calls behind them.
+def buckets(client: InfluxClient, org_id: str) -> Listing:
+    return listing(client.list_buckets, org_id)
+
+
+def rules(props: dict[str, Any]) -> list[dict]:
+    # The server picks the shard group duration that fits the retention.
+    return [{"type": "expire", "everySeconds": props["retention_seconds"]}]
+
+
+def patch(client: InfluxClient, id_: str, current: dict[str, Any],
+          desired: dict[str, Any]) -> dict | None:
+    """PATCH what differs between the current and the desired bucket; None when nothing does."""
+    body = {}
+    if current["retention_seconds"] != desired["retention_seconds"]:
+        body["retentionRules"] = rules(desired)
+    if current["description"] != desired["description"]:
+        body["description"] = desired["description"]
+    return client.patch(f"{PATH}/{id_}", body) if body else None
+
+
+def bucket_settings(bucket: dict) -> dict[str, Any]:
+    """The bucket as the server has it, in the shape of the inputs."""
+    retention_rules = bucket.get("retentionRules") or [{}]
+    return {
+        "org_id": bucket["orgID"],
+        "name": bucket["name"],
+        "retention_seconds": retention_rules[0].get("everySeconds", 0),
+        "description": bucket.get("description") or "",
+    }
+
+
+class Bucket(Resource, module="influxdb", name="Bucket"):
+    """A bucket in an InfluxDB org; its ID is the resource ID."""
+
+    org_id: Output[str]
+    name: Output[str]
+    retention_seconds: Output[int]
+    description: Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        org_id: Input[str],
+        name: Input[str],
+        retention_seconds: Input[int] = 0,
+        description: Input[str] = "",
+        token: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            BucketProvider(), resource_name,
+            {"org_id": org_id, "name": name, "retention_seconds": retention_seconds,
+             "description": description, **secret_token(token)},
+            with_secret_outputs(opts, "token"),
+        )

@@ -1,0 +1,177 @@
+"""DBRP mappings as a Pulumi dynamic resource (`pulumi-python:dynamic/influxdb:Dbrp`).
+
+A mapping is known by its org, database and retention policy. `create` adopts a *stored* mapping
+with that identity (PATCHing its default flag) and refuses one that maps another bucket; virtual
+mappings (InfluxDB 2.4+ shows one for every unmapped bucket) are never taken for stored ones.
+`bucket_name` is informational (the policy pack checks database == bucket_name, messages name the
+bucket): changing only it updates the state without an API call.
+
+The server decides the default flag (the first mapping of a database is always the default), so
+the outputs report what it decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from pulumi import Input, Output, ResourceOptions
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+
+from providers.base import (
+    InfluxProvider,
+    adopt_or_create,
+    discard,
+    live,
+    secret_token,
+    with_secret_outputs,
+)
+from providers.client import InfluxClient
+from providers.errors import CannotAdopt
+from providers.inputs import all_of, boolean, failures, influx_id, name, text
+from providers.listing import Listing, listing
+
+PATH = "/api/v2/dbrps"
+
+
+# Schema and check.
+def dbrp_name(value: str) -> str | None:
+    if value in (".", ".."):
+        return f"must not be '.' or '..', got {value!r}"
+    if "/" in value or "\\" in value:
+        return f"must not contain '/' or '\\', got {value!r}"
+    return None
+
+
+RULES = {
+    "org_id": influx_id,
+    "bucket_id": influx_id,
+    "bucket_name": text,
+    "database": all_of(name, dbrp_name),
+    "retention_policy": all_of(name, dbrp_name),
+    "default": boolean,
+}
+
+
+class DbrpProvider(InfluxProvider):
+    replace_keys = ("org_id", "bucket_id", "database")
+    update_keys = ("retention_policy", "default", "bucket_name")
+    defaults: ClassVar[dict[str, Any]] = {"default": True, "bucket_name": ""}
+
+    def failures(self, inputs: dict[str, Any]) -> Iterable[CheckFailure]:
+        return failures(inputs, RULES)
+
+    def delete_first(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        # Moving a mapping to another bucket keeps its identity: the old one must go first.
+        return all(olds.get(key) == news.get(key)
+                   for key in ("org_id", "database", "retention_policy"))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self.client(props)
+        mapping = adopt_or_create(
+            client, mappings(client, props["org_id"]),
+            find=lambda found: next((m for m in found if same_identity(m, props)), None),
+            adopt=lambda existing: adopt(client, existing, props),
+            create=lambda: client.post(PATH, {
+                "orgID": props["org_id"], "bucketID": props["bucket_id"],
+                "database": props["database"], "retention_policy": props["retention_policy"],
+                "default": props["default"]}),
+        )
+        return CreateResult(mapping["id"], self.outputs(mapping, props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        org_id = props["org_id"]
+        mapping = self.with_fallback(props, lambda client: live(
+            mappings(client, org_id), id_,
+            lambda found: client.get(f"{PATH}/{found}", params={"orgID": org_id})["content"]))
+        if mapping is None:
+            return ReadResult("", {})
+        return ReadResult(id_, self.outputs(mapping, props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = self.client(news)
+        mapping = patch(client, id_, olds, news)
+        if mapping is None:  # only bucket_name changed
+            return UpdateResult({**olds, **news})
+        mappings(client, news["org_id"]).remember(mapping)
+        return UpdateResult(self.outputs(mapping, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        org_id = props["org_id"]
+        self.with_fallback(props, lambda client: discard(
+            client, f"{PATH}/{id_}", mappings(client, org_id), id_, {"orgID": org_id}))
+
+    def outputs(self, mapping: dict, props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "org_id": mapping["orgID"],
+            "bucket_id": mapping["bucketID"],
+            "bucket_name": props.get("bucket_name", ""),
+            "database": mapping["database"],
+            "retention_policy": mapping["retention_policy"],
+            "default": mapping["default"],
+            **self.kept_credential(props),
+        }
+
+
+# The API calls behind them.
+def mappings(client: InfluxClient, org_id: str) -> Listing:
+    return listing(client.list_dbrps, org_id)
+
+
+def same_identity(mapping: dict, props: dict[str, Any]) -> bool:
+    return (not mapping.get("virtual") and mapping["database"] == props["database"]
+            and mapping["retention_policy"] == props["retention_policy"])
+
+
+def adopt(client: InfluxClient, existing: dict, props: dict[str, Any]) -> dict:
+    if existing["bucketID"] != props["bucket_id"]:
+        raise CannotAdopt(
+            "POST", PATH,
+            f"database {props['database']!r} with retention policy "
+            f"{props['retention_policy']!r} is already mapped to bucket {existing['bucketID']}, "
+            f"not to {props.get('bucket_name') or 'bucket'} {props['bucket_id']}",
+            hint="delete that mapping, or map this bucket under another database name")
+    current = {"retention_policy": existing["retention_policy"], "default": existing["default"]}
+    return patch(client, existing["id"], current, props) or existing
+
+
+def patch(client: InfluxClient, id_: str, current: dict[str, Any],
+          desired: dict[str, Any]) -> dict | None:
+    """PATCH what differs between the current and the desired mapping; None when nothing does."""
+    body = {key: desired[key] for key in ("retention_policy", "default")
+            if current[key] != desired[key]}
+    if not body:
+        return None
+    return client.patch(f"{PATH}/{id_}", body, params={"orgID": desired["org_id"]})["content"]
+
+
+class Dbrp(Resource, module="influxdb", name="Dbrp"):
+    """A DBRP mapping (database/retention policy -> bucket) for InfluxQL and Chronograf."""
+
+    org_id: Output[str]
+    bucket_id: Output[str]
+    bucket_name: Output[str]
+    database: Output[str]
+    retention_policy: Output[str]
+    default: Output[bool]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        org_id: Input[str],
+        bucket_id: Input[str],
+        database: Input[str],
+        retention_policy: Input[str],
+        default: Input[bool] = True,
+        bucket_name: Input[str] = "",
+        token: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            DbrpProvider(), resource_name,
+            {"org_id": org_id, "bucket_id": bucket_id, "bucket_name": bucket_name,
+             "database": database, "retention_policy": retention_policy, "default": default,
+             **secret_token(token)},
+            with_secret_outputs(opts, "token"),
+        )

@@ -1,0 +1,189 @@
+"""InfluxDB tasks as a Pulumi dynamic resource (`pulumi-python:dynamic/influxdb:Task`).
+
+A task is known by its name within its org; its name and schedule live in the Flux script's
+`option task = {...}` block, which check() verifies against the `name` input. `create` adopts a
+task with the same name (the oldest, with a warning, if several share it: the server does not
+keep names unique), PATCHing its flux, status and description. Updates send only those three
+fields, never name/every/offset, which would make the server rewrite and reformat the script and
+so cause a diff on every run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from pulumi import Input, Output, ResourceOptions
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+
+from providers.base import (
+    InfluxProvider,
+    adopt_or_create,
+    discard,
+    live,
+    secret_token,
+    with_secret_outputs,
+)
+from providers.client import InfluxClient
+from providers.inputs import all_of, failures, influx_id, name, status, text
+from providers.listing import Listing, listing
+
+PATH = "/api/v2/tasks"
+EDITABLE = ("flux", "status", "description")
+OPTION_TASK = re.compile(r"^[ \t]*option[ \t]+task[ \t]*=[ \t]*\{", re.MULTILINE)
+TASK_NAME = re.compile(r"\bname\s*:\s*\"((?:[^\"\\]|\\.)*)\"")
+SCHEDULE = re.compile(r"\b(every|cron)\s*:")
+
+log = logging.getLogger(__name__)
+
+
+# Schema and check.
+def task_options(flux: str) -> str | None:
+    """The text inside the script's single `option task = {...}` block, None unless single."""
+    blocks = list(OPTION_TASK.finditer(flux))
+    if len(blocks) != 1:
+        return None
+    depth, start = 1, blocks[0].end()
+    for position in range(start, len(flux)):
+        depth += {"{": 1, "}": -1}.get(flux[position], 0)
+        if depth == 0:
+            return flux[start:position]
+    return None
+
+
+def task_flux(flux: str) -> str | None:
+    if not flux.strip():
+        return "must be a Flux script, got an empty one"
+    options = task_options(flux)
+    if options is None:
+        found = len(OPTION_TASK.findall(flux))
+        return f"must contain exactly one complete `option task = {{...}}` block, found {found}"
+    if not TASK_NAME.search(options):
+        return "must name the task in its option block (name: \"...\")"
+    schedules = {match.group(1) for match in SCHEDULE.finditer(options)}
+    if len(schedules) != 1:
+        return "must give the task exactly one of `every` or `cron` in its option block"
+    return None
+
+
+RULES = {
+    "org_id": influx_id,
+    "name": name,
+    "flux": all_of(text, task_flux),
+    "status": status,
+    "description": text,
+}
+
+
+class TaskProvider(InfluxProvider):
+    replace_keys = ("org_id",)
+    update_keys = ("name", *EDITABLE)
+    defaults: ClassVar[dict[str, Any]] = {"status": "active", "description": ""}
+
+    def failures(self, inputs: dict[str, Any]) -> Iterable[CheckFailure]:
+        yield from failures(inputs, RULES)
+        flux, wanted = inputs.get("flux"), inputs.get("name")
+        if isinstance(flux, str) and isinstance(wanted, str) and not task_flux(flux):
+            named = TASK_NAME.search(task_options(flux)).group(1)
+            if named != wanted:
+                yield CheckFailure("flux", f"flux names the task {named!r} in its option block, "
+                                   f"but the name input is {wanted!r}")
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self.client(props)
+        task = adopt_or_create(
+            client, tasks(client, props["org_id"]),
+            find=lambda found: oldest_named(found, props["name"]),
+            adopt=lambda existing: patch(client, existing["id"], existing, props) or existing,
+            create=lambda: client.post(PATH, {"orgID": props["org_id"], **{
+                key: props[key] for key in EDITABLE}}),
+        )
+        return CreateResult(task["id"], self.outputs(task, props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        task = self.with_fallback(props, lambda client: live(
+            tasks(client, props["org_id"]), id_, lambda found: client.get(f"{PATH}/{found}")))
+        if task is None:
+            return ReadResult("", {})
+        return ReadResult(id_, self.outputs(task, props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = self.client(news)
+        task = patch(client, id_, olds, news)
+        if task is None:
+            return UpdateResult({**olds, **news})
+        tasks(client, news["org_id"]).remember(task)
+        return UpdateResult(self.outputs(task, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.with_fallback(props, lambda client: discard(
+            client, f"{PATH}/{id_}", tasks(client, props["org_id"]), id_))
+
+    def outputs(self, task: dict, props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "org_id": task["orgID"],
+            "name": task["name"],
+            "flux": task["flux"],
+            "status": task["status"],
+            "description": task.get("description") or "",
+            "every": task.get("every") or "",
+            "offset": task.get("offset") or "",
+            "owner_id": task.get("ownerID") or "",
+            **self.kept_credential(props),
+        }
+
+
+# The API calls behind them.
+def tasks(client: InfluxClient, org_id: str) -> Listing:
+    return listing(client.list_tasks, org_id)
+
+
+def oldest_named(found: list[dict], wanted: str) -> dict | None:
+    named = sorted((task for task in found if task["name"] == wanted),
+                   key=lambda task: (task.get("createdAt", ""), task["id"]))
+    if len(named) > 1:
+        log.warning("%d tasks are named %r; adopting the oldest (%s), leaving %s alone",
+                    len(named), wanted, named[0]["id"], ", ".join(t["id"] for t in named[1:]))
+    return named[0] if named else None
+
+
+def patch(client: InfluxClient, id_: str, current: dict[str, Any],
+          desired: dict[str, Any]) -> dict | None:
+    """PATCH the flux, status and description where they differ; None when none does."""
+    body = {key: desired[key] for key in EDITABLE if (current.get(key) or "") != desired[key]}
+    return client.patch(f"{PATH}/{id_}", body) if body else None
+
+
+class Task(Resource, module="influxdb", name="Task"):
+    """A Flux task; its name and schedule come from the script's `option task` block."""
+
+    org_id: Output[str]
+    name: Output[str]
+    flux: Output[str]
+    status: Output[str]
+    description: Output[str]
+    every: Output[str]
+    offset: Output[str]
+    owner_id: Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        org_id: Input[str],
+        name: Input[str],
+        flux: Input[str],
+        status: Input[str] = "active",
+        description: Input[str] = "",
+        token: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            TaskProvider(), resource_name,
+            {"org_id": org_id, "name": name, "flux": flux, "status": status,
+             "description": description, "every": None, "offset": None, "owner_id": None,
+             **secret_token(token)},
+            with_secret_outputs(opts, "token"),
+        )
