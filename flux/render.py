@@ -27,8 +27,14 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["flux_string"] = flux_string
+    env.filters["flux_string"] = _flux_string_filter
     return env
+
+
+def _flux_string_filter(value: object) -> str:
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # a missing variable fails as UndefinedError naming it, not as "not a string"
+    return flux_string(value)
 
 
 def render(template: str, context: dict[str, Any]) -> str:
