@@ -1,0 +1,84 @@
+"""InfluxDB monitoring for every application bucket of one organization.
+
+Each run lists the org's buckets and declares: a DBRP mapping per bucket, the `multiapp_` and
+`alerted_` buckets, a scoped token for task management, the restart and pod-state tasks of every
+application bucket, and the Slack and disk alert tasks.
+"""
+
+import pulumi
+from pulumi import Output, ResourceOptions
+
+from program.permissions import task_token_permissions
+from program.plan import check_app_removal, plan_org
+from program.settings import load_settings
+from providers import AuthorizationToken, Bucket, Dbrp, Task
+from providers.client import InfluxClient
+
+# --- Settings and the org as it is now --------------------------------------------------------
+settings = load_settings()
+influx = InfluxClient(settings.connection.url, settings.connection.token)
+org = influx.find_org(settings.connection.org)
+buckets = influx.list_buckets(org["id"])
+plan = plan_org(buckets, settings.tasks, ignore_buckets=settings.ignore_buckets,
+                map_system_buckets=settings.map_system_buckets)
+
+# --- Safety: compare with the apps of the last run before declaring anything -------------------
+# Every resource takes org_id, and org_id only resolves once the check passed, so a stop here
+# leaves InfluxDB and the state untouched.
+last_run = pulumi.StackReference(
+    f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+
+
+def approve_run(previous_apps: list[str] | None) -> str:
+    removed = check_app_removal(previous_apps, plan.apps,
+                                max_percent=settings.max_app_deletion_percent,
+                                max_count=settings.max_app_deletion_count,
+                                allowed=settings.allow_mass_deletion)
+    added = sorted(set(plan.apps) - set(previous_apps or []))
+    pulumi.log.info(
+        f"org {org['name']}: {plan.bucket_count} buckets, {len(plan.apps)} apps; "
+        f"new apps: {', '.join(added) or 'none'}; removed apps: {', '.join(removed) or 'none'}")
+    return org["id"]
+
+
+org_id = last_run.get_output("apps").apply(approve_run)
+if plan.unmappable:
+    pulumi.log.warn(
+        f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
+        "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
+
+# --- Buckets the program owns, and DBRP mappings so InfluxQL and Chronograf see every bucket ---
+def mapping(bucket_name: str, bucket_id: pulumi.Input[str], retention_policy: str) -> Dbrp:
+    return Dbrp(f"mapping/{bucket_name}", org_id=org_id, bucket_id=bucket_id,
+                bucket_name=bucket_name, database=bucket_name,
+                retention_policy=retention_policy, default=True)
+
+
+keep_data = ResourceOptions(retain_on_delete=settings.retain_buckets_on_delete)
+owned = {}
+for spec in plan.owned_buckets:
+    owned[spec.name] = Bucket(f"bucket/{spec.name}", org_id=org_id, name=spec.name,
+                              retention_seconds=spec.retention_seconds,
+                              description=spec.description, opts=keep_data)
+    mapping(spec.name, owned[spec.name].id, spec.retention_policy)
+for listed in plan.mappings:
+    mapping(listed.bucket_name, listed.bucket_id, listed.retention_policy)
+
+# --- The scoped token the tasks are managed with -----------------------------------------------
+task_token = AuthorizationToken(
+    "token/tasks", org_id=org_id, description="rubin-influx-tools: task management",
+    permissions=task_token_permissions(org_id), status="active")
+
+# --- Tasks: per application, then the org-wide alerts ------------------------------------------
+after_setup = ResourceOptions(depends_on=[*owned.values(), task_token])
+tasks = [*(spec for specs in plan.app_tasks.values() for spec in specs), *plan.global_tasks]
+for spec in tasks:
+    Task(f"task/{spec.name}", org_id=org_id, name=spec.name, flux=spec.flux, status="active",
+         description=spec.description, token=task_token.token, opts=after_setup)
+
+# --- What this run manages ----------------------------------------------------------------------
+pulumi.export("org", org["name"])
+pulumi.export("apps", plan.apps)
+pulumi.export("counts", {"buckets": plan.bucket_count, "apps": len(plan.apps),
+                         "mappings": len(plan.mappings) + len(owned), "tasks": len(tasks)})
+pulumi.export("task_token", Output.secret(task_token.token))

@@ -1,0 +1,175 @@
+"""Which resources the org needs, decided from its bucket listing: pure, testable without Pulumi.
+
+Bucket classes (as the old scripts and the operators' naming convention define them):
+- system buckets start with `_` (`_monitoring`, `_tasks`);
+- cross-application buckets end with `_` (`multiapp_`, `alerted_`, host-level buckets such as
+  `roundtable_internal_`);
+- every other bucket is an application bucket, unless listed in `ignoreBuckets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from flux import TaskSettings, TaskSpec, app_tasks, global_tasks, task_name
+from flux.literals import duration_literal, duration_ns
+
+SYSTEM_BUCKETS = ("_monitoring", "_tasks")
+MULTIAPP_RETENTION_SECONDS = 3600  # the server's minimum: findings only matter until alerted
+
+
+class PlanError(ValueError):
+    """The bucket listing or the settings cannot be turned into a safe plan."""
+
+
+class ListingLooksPartial(PlanError):
+    """The bucket listing is missing what every org has: the token cannot see the whole org."""
+
+
+class TooManyAppsRemoved(PlanError):
+    """This run would remove the monitoring of more apps than the safety limits allow."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A DBRP mapping for one listed bucket: database = bucket name, rp = its retention."""
+
+    bucket_id: str
+    bucket_name: str
+    retention_policy: str
+
+
+@dataclass(frozen=True)
+class OwnedBucket:
+    """A cross-application bucket the program creates (or adopts) and maps."""
+
+    name: str
+    retention_seconds: int
+    description: str
+
+    @property
+    def retention_policy(self) -> str:
+        return retention_policy_name(self.retention_seconds)
+
+
+@dataclass(frozen=True)
+class OrgPlan:
+    apps: list[str]
+    mappings: list[Mapping]
+    unmappable: list[str]  # names no DBRP database can have; InfluxDB maps `db/rp` names itself
+    owned_buckets: list[OwnedBucket]
+    app_tasks: dict[str, list[TaskSpec]]
+    global_tasks: list[TaskSpec]
+    bucket_count: int
+
+
+def retention_seconds(bucket: dict) -> int:
+    """The bucket's retention: the first `expire` rule's everySeconds, 0 (infinite) without one."""
+    for rule in bucket.get("retentionRules") or []:
+        if rule.get("type", "expire") == "expire":
+            return int(rule.get("everySeconds") or 0)
+    return 0
+
+
+def retention_policy_name(seconds: int) -> str:
+    """The retention as an Influx duration literal, as the old bucketmapper named policies."""
+    return duration_literal(seconds * 10**9) if seconds > 0 else "infinite"
+
+
+def is_system_bucket(name: str) -> bool:
+    return name.startswith("_")
+
+
+def is_app_bucket(name: str, ignored: Iterable[str] = ()) -> bool:
+    return not (name.startswith("_") or name.endswith("_") or name in ignored)
+
+
+def is_mappable(name: str) -> bool:
+    """Whether the name can be a DBRP database (printable, not `.`/`..`, no `/` or `\\`)."""
+    return name.isprintable() and name not in (".", "..") and not any(c in name for c in "/\\")
+
+
+def check_listing(buckets: Sequence[dict]) -> None:
+    """Refuse a listing that cannot be the whole org, before anything is declared."""
+    names = [bucket["name"] for bucket in buckets]
+    missing = [name for name in SYSTEM_BUCKETS if name not in names]
+    if missing:
+        raise ListingLooksPartial(
+            f"the bucket listing has no {', '.join(missing)}, which every InfluxDB org has: the "
+            "token cannot read all of the org's buckets. Use a token with read on buckets in the "
+            "org (the operator token), then run again; nothing was changed")
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ListingLooksPartial(
+            f"the bucket listing names {', '.join(duplicates)} more than once: buckets changed "
+            "while they were being listed. Run again; nothing was changed")
+
+
+def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: Iterable[str] = (),
+             map_system_buckets: bool = False) -> OrgPlan:
+    """Everything to declare for this listing. Buckets the program owns are mapped separately."""
+    check_listing(buckets)
+    ignored = frozenset(ignore_buckets)
+    owned = {bucket.name for bucket in owned_buckets(tasks)}
+    listed = sorted(buckets, key=lambda bucket: bucket["name"])
+    mapped = [bucket for bucket in listed if bucket["name"] not in owned
+              and (map_system_buckets or not is_system_bucket(bucket["name"]))]
+    mappings = [
+        Mapping(bucket["id"], bucket["name"], retention_policy_name(retention_seconds(bucket)))
+        for bucket in mapped if is_mappable(bucket["name"])
+    ]
+    apps = [bucket["name"] for bucket in listed if is_app_bucket(bucket["name"], ignored)]
+    per_app = {app: app_tasks(app, tasks) for app in apps}
+    _check_unique_task_names(per_app)
+    # Without its bucket the disk check would fail every minute; it appears once the bucket does.
+    has_disk_bucket = any(bucket["name"] == tasks.disk_bucket for bucket in buckets)
+    wanted_global = [task for task in global_tasks(tasks)
+                     if has_disk_bucket or task.name != task_name(None, "disk_checks")]
+    unmappable = [bucket["name"] for bucket in mapped if not is_mappable(bucket["name"])]
+    return OrgPlan(apps=apps, mappings=mappings, unmappable=unmappable,
+                   owned_buckets=owned_buckets(tasks),
+                   app_tasks=per_app, global_tasks=wanted_global, bucket_count=len(buckets))
+
+
+def owned_buckets(tasks: TaskSettings) -> list[OwnedBucket]:
+    """`multiapp_` keeps findings for an hour; `alerted_` remembers sent messages long enough."""
+    remember = max(MULTIAPP_RETENTION_SECONDS,
+                   -(-duration_ns(tasks.realert_after, "realertAfter") // 10**9))
+    return [
+        OwnedBucket(tasks.multiapp_bucket, MULTIAPP_RETENTION_SECONDS,
+                    "Findings of the per-application tasks, read by the Slack notifiers"),
+        OwnedBucket(tasks.alerted_bucket, remember,
+                    "Slack messages already sent, so none is posted twice"),
+    ]
+
+
+def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], *,
+                      max_percent: int, max_count: int, allowed: bool) -> list[str]:
+    """The apps this run stops monitoring; raises if that is more than the limits allow."""
+    if not previous_apps:
+        return []
+    removed = sorted(set(previous_apps) - set(apps))
+    share = 100 * len(removed) / len(previous_apps)
+    if not allowed and len(removed) > max_count and share > max_percent:
+        raise TooManyAppsRemoved(
+            f"this run would delete the tasks and mappings of {len(removed)} of "
+            f"{len(previous_apps)} apps ({share:.0f}%, more than maxAppDeletionPercent="
+            f"{max_percent} and maxAppDeletionCount={max_count}): {', '.join(removed[:10])}"
+            f"{' ...' if len(removed) > 10 else ''}. If those buckets really are gone, allow it "
+            "for one run with `pulumi config set allowMassDeletion true` (and set it back to "
+            "false afterwards); otherwise check the token and the org. Nothing was changed")
+    return removed
+
+
+def _check_unique_task_names(per_app: dict[str, list[TaskSpec]]) -> None:
+    owner: dict[str, str] = {}
+    for app, specs in per_app.items():
+        for spec in specs:
+            if spec.name in owner:
+                raise PlanError(
+                    f"buckets {owner[spec.name]!r} and {app!r} would both get the task "
+                    f"{spec.name!r} (task names capitalise the bucket name as the old scripts "
+                    "did): rename one bucket or add one to ignoreBuckets")
+            owner[spec.name] = app
+

@@ -1,0 +1,132 @@
+"""The program's settings: stack config first, then the environment, then the defaults.
+
+Connection settings live in the `influxdb:` namespace (the same keys the dynamic providers read in
+`configure()`), with the environment variables the old scripts used as fallbacks. Everything else
+is project config declared, with its defaults, in Pulumi.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import pulumi
+
+from flux import TaskSettings, TemplateError
+
+DEFAULT_URL = "http://localhost:8086"
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unusable; the message says which and how to set it."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where InfluxDB is and who we are there. The token never leaves this object in plain text."""
+
+    url: str
+    org: str
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    connection: Connection
+    tasks: TaskSettings
+    ignore_buckets: frozenset[str] = frozenset()
+    map_system_buckets: bool = False
+    max_app_deletion_percent: int = 50
+    max_app_deletion_count: int = 2
+    allow_mass_deletion: bool = False
+    retain_buckets_on_delete: bool = True
+
+
+# Project config key of each TaskSettings field (the Pulumi.yaml `config:` section).
+TASK_SETTING_KEYS = {
+    "multiapp_bucket": "multiappBucket",
+    "alerted_bucket": "alertedBucket",
+    "disk_bucket": "diskBucket",
+    "slack_secret_key": "slackSecretKey",
+    "slack_channel": "slackChannel",
+    "check_every": "checkEvery",
+    "notify_every": "notifyEvery",
+    "realert_after": "realertAfter",
+    "disk_warn_percent": "diskWarnPercent",
+    "disk_danger_percent": "diskDangerPercent",
+}
+
+
+def load_settings() -> Settings:
+    """Read the stack's settings, failing with a message that names the setting to fix."""
+    connection = _load_connection()
+    config = pulumi.Config()
+    settings = Settings(
+        connection=connection,
+        tasks=_load_task_settings(config, connection.org),
+        ignore_buckets=frozenset(config.get_object("ignoreBuckets") or []),
+        map_system_buckets=_setting(config, "mapSystemBuckets", False),
+        max_app_deletion_percent=_setting(config, "maxAppDeletionPercent", 50),
+        max_app_deletion_count=_setting(config, "maxAppDeletionCount", 2),
+        allow_mass_deletion=_setting(config, "allowMassDeletion", False),
+        retain_buckets_on_delete=_setting(config, "retainBucketsOnDelete", True),
+    )
+    _validate(settings)
+    return settings
+
+
+def _setting(config: pulumi.Config, key: str, default: T) -> T:
+    """A config value of the default's type, or the default when unset."""
+    read = {bool: config.get_bool, int: config.get_int}.get(type(default), config.get)
+    value = read(key)
+    return default if value is None else value
+
+
+def _load_task_settings(config: pulumi.Config, org: str) -> TaskSettings:
+    defaults = TaskSettings()
+    values = {field: _setting(config, key, getattr(defaults, field))
+              for field, key in TASK_SETTING_KEYS.items()}
+    try:
+        return TaskSettings(org=org, **values)
+    except TemplateError as error:
+        message = str(error)
+        for field, key in TASK_SETTING_KEYS.items():
+            message = message.replace(f"TaskSettings.{field}", key)
+        raise SettingsError(f"{message} (set it with `pulumi config set <key> <value>`)") from None
+
+
+def _load_connection() -> Connection:
+    config = pulumi.Config("influxdb")
+    url = config.get("url") or os.environ.get("INFLUXDB_URL") or DEFAULT_URL
+    org = config.get("org") or os.environ.get("INFLUXDB_ORG")
+    token = config.get("token") or os.environ.get("INFLUXDB_TOKEN")
+    if not org:
+        raise SettingsError(
+            "the InfluxDB organization is not set: run `pulumi config set influxdb:org <org name>` "
+            "or set INFLUXDB_ORG (the org's name, not its ID)")
+    if not token:
+        raise SettingsError(
+            "no InfluxDB token: run `pulumi config set --secret influxdb:token <operator token>` "
+            "or set INFLUXDB_TOKEN")
+    return Connection(url=url.rstrip("/"), org=org, token=token)
+
+
+def _validate(settings: Settings) -> None:
+    if not 0 <= settings.max_app_deletion_percent <= 100:
+        raise SettingsError(
+            f"maxAppDeletionPercent is {settings.max_app_deletion_percent}: "
+            "use a whole number from 0 to 100")
+    if settings.max_app_deletion_count < 0:
+        raise SettingsError(
+            f"maxAppDeletionCount is {settings.max_app_deletion_count}: use 0 or more")
+    managed = {settings.tasks.multiapp_bucket, settings.tasks.alerted_bucket}
+    for key, name in (("multiappBucket", settings.tasks.multiapp_bucket),
+                      ("alertedBucket", settings.tasks.alerted_bucket)):
+        if not name.endswith("_") or name.startswith("_"):
+            raise SettingsError(
+                f"{key} is {name!r}: a cross-application bucket's name must end with '_' "
+                "(and not start with it), or it would be taken for an application")
+    if len(managed) != 2:
+        raise SettingsError("multiappBucket and alertedBucket must be different buckets")

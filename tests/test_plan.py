@@ -1,0 +1,111 @@
+"""The pure decision: which resources for which buckets (program/plan.py)."""
+
+import pytest
+
+from flux import TaskSettings
+from program.plan import (
+    ListingLooksPartial,
+    PlanError,
+    TooManyAppsRemoved,
+    check_app_removal,
+    plan_org,
+    retention_policy_name,
+)
+
+
+def bucket(name: str, seconds: int = 0, id_: str | None = None) -> dict:
+    return {"id": id_ or f"{abs(hash(name)) % 16**16:016x}", "name": name,
+            "type": "system" if name.startswith("_") else "user",
+            "retentionRules": [{"type": "expire", "everySeconds": seconds}]}
+
+
+ORG = [bucket("_monitoring", 604800), bucket("_tasks", 259200), bucket("multiapp_", 3600),
+       bucket("roundtable_internal_", 2592000), bucket("nublado"), bucket("gafaelfawr", 100000)]
+
+
+@pytest.mark.parametrize(("seconds", "name"), [
+    (0, "infinite"), (1, "1s"), (100, "1m40s"), (3600, "1h"), (10000, "2h46m40s"),
+    (100000, "1d3h46m40s"), (604800, "1w"), (1000000, "1w4d13h46m40s"), (2592000, "4w2d"),
+    (10000000, "16w3d17h46m40s"),
+])
+def test_retention_policy_names_match_the_old_bucketmapper(seconds, name):
+    assert retention_policy_name(seconds) == name
+
+
+def test_apps_are_buckets_neither_starting_nor_ending_with_underscore():
+    plan = plan_org(ORG, TaskSettings())
+    assert plan.apps == ["gafaelfawr", "nublado"]
+    assert sorted(plan.app_tasks) == ["gafaelfawr", "nublado"]
+
+
+def test_every_user_bucket_gets_a_mapping_and_owned_buckets_are_mapped_from_their_resource():
+    plan = plan_org(ORG, TaskSettings())
+    mapped = [m.bucket_name for m in plan.mappings]
+    assert mapped == ["gafaelfawr", "nublado", "roundtable_internal_"]
+    assert [b.name for b in plan.owned_buckets] == ["multiapp_", "alerted_"]
+    assert {m.bucket_name: m.retention_policy for m in plan.mappings}["gafaelfawr"] == "1d3h46m40s"
+
+
+def test_system_buckets_are_mapped_only_when_asked():
+    plan = plan_org(ORG, TaskSettings(), map_system_buckets=True)
+    assert {"_monitoring", "_tasks"} <= {m.bucket_name for m in plan.mappings}
+
+
+def test_ignored_buckets_are_mapped_but_not_apps():
+    plan = plan_org(ORG, TaskSettings(), ignore_buckets=["nublado"])
+    assert plan.apps == ["gafaelfawr"]
+    assert "nublado" in {m.bucket_name for m in plan.mappings}
+
+
+def test_a_bucket_named_like_db_slash_rp_gets_no_stored_mapping():
+    plan = plan_org([*ORG, bucket("telegraf/autogen")], TaskSettings())
+    assert plan.unmappable == ["telegraf/autogen"]
+    assert "telegraf/autogen" not in {m.bucket_name for m in plan.mappings}
+
+
+def test_a_listing_without_the_system_buckets_is_refused_as_partial():
+    with pytest.raises(ListingLooksPartial, match="_monitoring, _tasks"):
+        plan_org([bucket("nublado")], TaskSettings())
+
+
+def test_a_listing_naming_a_bucket_twice_is_refused():
+    with pytest.raises(ListingLooksPartial, match="more than once"):
+        plan_org([*ORG, bucket("nublado")], TaskSettings())
+
+
+def test_buckets_whose_task_names_collide_are_refused_with_both_names():
+    with pytest.raises(PlanError, match="'Nublado' and 'nublado'"):
+        plan_org([*ORG, bucket("Nublado")], TaskSettings())
+
+
+def test_the_disk_check_is_declared_only_when_its_bucket_exists():
+    with_disk = {t.name for t in plan_org(ORG, TaskSettings()).global_tasks}
+    without = [b for b in ORG if b["name"] != "roundtable_internal_"]
+    without_disk = {t.name for t in plan_org(without, TaskSettings()).global_tasks}
+    assert with_disk - without_disk == {"_slack_notify_disk_checks"}
+
+
+def test_removing_a_few_apps_is_allowed():
+    removed = check_app_removal(["a", "b", "c", "d"], ["a", "b", "c"],
+                                max_percent=50, max_count=2, allowed=False)
+    assert removed == ["d"]
+
+
+def test_removing_most_apps_stops_the_run_and_says_how_to_allow_it():
+    with pytest.raises(TooManyAppsRemoved, match="allowMassDeletion true"):
+        check_app_removal(["a", "b", "c", "d"], ["a"], max_percent=50, max_count=2,
+                          allowed=False)
+
+
+def test_removing_most_apps_of_a_small_org_is_allowed_below_the_count():
+    assert check_app_removal(["a", "b"], [], max_percent=50, max_count=2,
+                             allowed=False) == ["a", "b"]
+
+
+def test_allow_mass_deletion_lets_the_run_remove_them():
+    assert check_app_removal(["a", "b", "c", "d"], [], max_percent=50, max_count=2,
+                             allowed=True) == ["a", "b", "c", "d"]
+
+
+def test_the_first_run_has_nothing_to_remove():
+    assert check_app_removal(None, ["a"], max_percent=50, max_count=2, allowed=False) == []
