@@ -40,19 +40,25 @@ class TaskSettings:
         self._check_disk_thresholds()
 
     def _check_schedule(self) -> None:
+        durations = {
+            name: duration_ns(getattr(self, name), f"TaskSettings.{name}")
+            for name in ("check_every", "notify_every", "realert_after")
+        }
         # The task policy allows no task to run more often than once a minute.
         for name in ("check_every", "notify_every"):
-            if duration_ns(getattr(self, name), f"TaskSettings.{name}") < _MINUTE_NS:
+            if durations[name] < _MINUTE_NS:
                 raise TemplateError(
                     f"TaskSettings.{name}={getattr(self, name)!r} is shorter than 1m; "
                     "tasks may run at most once a minute"
                 )
-        realert = duration_ns(self.realert_after, "TaskSettings.realert_after")
-        if realert < self.finding_delay_ns:
+        # Notifiers read findings over realert_after; a restart found at the end of a two-period
+        # look-back is that old when written, and waits up to notify_every to be read.
+        finding_delay = 2 * durations["check_every"] + durations["notify_every"]
+        if durations["realert_after"] < finding_delay:
             raise TemplateError(
                 f"TaskSettings.realert_after={self.realert_after!r} is shorter than the time a "
-                f"finding may take to reach the notifier ({duration_literal(self.finding_delay_ns)}"
-                ": twice check_every plus notify_every); raise it"
+                f"finding may take to reach the notifier ({duration_literal(finding_delay)}: "
+                "twice check_every plus notify_every); raise it"
             )
 
     def _check_disk_thresholds(self) -> None:
@@ -67,9 +73,3 @@ class TaskSettings:
                 f"TaskSettings.disk_warn_percent ({self.disk_warn_percent}) must be below "
                 f"disk_danger_percent ({self.disk_danger_percent})"
             )
-
-    @property
-    def finding_delay_ns(self) -> int:
-        """How old a finding in multiapp_ can be when a notifier first sees it."""
-        check = duration_ns(self.check_every, "TaskSettings.check_every")
-        return 2 * check + duration_ns(self.notify_every, "TaskSettings.notify_every")
