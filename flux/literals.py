@@ -47,7 +47,8 @@ _DURATION_UNITS_NS = {
     "ns": 1,
 }
 _CALENDAR_UNITS = ("mo", "y")
-_DURATION_PART = re.compile(r"(\d+)(mo|ms|us|µs|ns|y|w|d|h|m|s)")
+# A count is a Flux int_lit: no leading zero.
+_DURATION_PART = re.compile(r"(0|[1-9][0-9]*)(mo|ms|us|µs|ns|y|w|d|h|m|s)")
 _DURATION = re.compile(rf"(?:{_DURATION_PART.pattern})+")
 
 

@@ -128,6 +128,7 @@ def test_unrepresentable_app_name_is_refused_naming_it(app):
     [
         ("check_every", "5x", "Flux duration literal"),
         ("check_every", "5", "Flux duration literal"),
+        ("check_every", "05m", "Flux duration literal"),
         ("check_every", 300, "Flux duration literal"),
         ("notify_every", "1mo", "calendar unit"),
         ("check_every", "30s", "shorter than 1m"),
