@@ -16,6 +16,7 @@ import jinja2
 import pytest
 
 from flux import TaskSettings, TemplateError, app_tasks, global_tasks, task_name
+from flux.literals import flux_string
 from flux.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,12 @@ def test_unknown_task_kind_is_refused_listing_the_known_ones(app, kind):
 def test_unrepresentable_app_name_is_refused_naming_it(app):
     with pytest.raises(TemplateError, match=re.escape(repr(app))):
         app_tasks(app, TaskSettings())
+
+
+@pytest.mark.parametrize("value", ["bell\x07", "nul\x00", "\x9bcsi", "lone\ud800surrogate"])
+def test_flux_string_refuses_characters_without_a_safe_escape(value):
+    with pytest.raises(TemplateError, match="control character"):
+        flux_string(value)
 
 
 @pytest.mark.parametrize(
