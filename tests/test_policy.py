@@ -27,7 +27,10 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from flux import TaskSettings
 from policy.rules import DBRP, POLICIES, TASK, TOKEN
+from program.permissions import task_token_permissions
+from program.plan import plan_org
 from tests.influx_server import REPO
 
 ORG_ID = "0a1b2c3d4e5f6a7b"
@@ -372,6 +375,50 @@ def test_two_tasks_with_one_name_are_reported_on_the_second():
 
 def test_distinct_task_names_pass():
     assert stack_violations("task-names-unique", [*app_tasks("nublado"), *app_tasks("gaf")]) == []
+
+
+# ---- What the program declares ----------------------------------------------------------------
+
+def planned_stack(listing: list[str]) -> list[PolicyResource]:
+    """The Dbrp, AuthorizationToken and Task resources the program declares for these buckets."""
+    buckets = [{"id": f"{i:016x}", "name": name, "retentionRules": []}
+               for i, name in enumerate(listing)]
+    plan = plan_org(buckets, TaskSettings())
+    bucket_names = [m.bucket_name for m in plan.mappings] + [b.name for b in plan.owned_buckets]
+    tasks = [*(t for specs in plan.app_tasks.values() for t in specs), *plan.global_tasks]
+    return [*(mapping(name) for name in bucket_names),
+            stack_resource(TOKEN, "token/tasks", {
+                **token_inputs(), "permissions": task_token_permissions(ORG_ID)}),
+            *(stack_resource(TASK, f"task/{t.name}", task_inputs(t.name, t.flux))
+              for t in tasks)]
+
+
+def all_violations(resources: list[PolicyResource]) -> list[str]:
+    found: list[str] = []
+    for rule in POLICIES:
+        if rule.name in ("app-buckets-have-tasks", "task-names-unique"):
+            found += [m for m, _ in stack_violations(rule.name, resources)]
+        else:
+            for r in resources:
+                found += violations(rule.name, ResourceValidationArgs(
+                    r.resource_type, r.props, r.urn, r.name, r.opts, None))
+    return found
+
+
+LISTING = ["_monitoring", "_tasks", "roundtable_internal_", "nublado", "gafaelfawr", "argocd"]
+
+
+def test_everything_the_program_plans_for_an_org_passes_every_policy():
+    resources = planned_stack(LISTING)
+    assert {r.resource_type for r in resources} == {DBRP, TOKEN, TASK}
+    assert all_violations(resources) == []
+
+
+def test_the_advisory_check_recognises_the_programs_own_app_tasks():
+    resources = planned_stack(LISTING)
+    without = [r for r in resources if r.name != "task/Gafaelfawr state_checks"]
+    assert [m.split(" (")[0] for m in all_violations(without)] == [
+        "app bucket 'gafaelfawr' has no task watching pod state"]
 
 
 # ---- The pack as the CLI runs it -------------------------------------------------------------
