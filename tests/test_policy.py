@@ -25,7 +25,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from flux import TaskSettings
 from policy.rules import DBRP, POLICIES, TASK, TOKEN
@@ -375,6 +375,21 @@ def test_two_tasks_with_one_name_are_reported_on_the_second():
 
 def test_distinct_task_names_pass():
     assert stack_violations("task-names-unique", [*app_tasks("nublado"), *app_tasks("gaf")]) == []
+
+
+# ---- During preview ------------------------------------------------------------------------------
+
+def test_a_first_preview_is_judged_though_ids_and_the_token_are_not_known_yet():
+    """Before the first up, org ids and the task token are unknowns; the rules never read them."""
+    token = token_inputs(*TOKENMAKER)
+    for permission in token["permissions"]:
+        permission["resource"]["orgID"] = UNKNOWN_STRING_VALUE
+    task = {**task_inputs("Nublado restarts", app_flux("nublado", "restarts_total", every="30s")),
+            "org_id": UNKNOWN_STRING_VALUE, "token": UNKNOWN_STRING_VALUE}
+    assert len(violations("token-least-privilege",
+                          resource_args(TOKEN, "token/tasks", token))) == 1
+    assert len(violations("task-at-most-once-a-minute",
+                          resource_args(TASK, "task/Nublado restarts", task))) == 1
 
 
 # ---- What the program declares ----------------------------------------------------------------
