@@ -69,7 +69,7 @@ def _regex_end(source: str, start: int) -> int:
     i = start + 1
     while i < len(source) and source[i] not in "/\n":
         i += 2 if source[i] == "\\" else 1
-    return i + 1
+    return min(i + 1, len(source))
 
 
 def flux_code(source: str) -> str:

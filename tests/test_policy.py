@@ -275,6 +275,15 @@ def test_a_task_without_a_schedule_is_refused():
     assert message.startswith("task 'task/Nublado restarts' sets neither every nor cron")
 
 
+def test_task_rules_read_any_truncated_script_without_failing():
+    # Every prefix, ending in an open regex, string and escape: the reader must not overrun.
+    for end in range(len(SLACK_FLUX) + 1):
+        args = resource_args(TASK, "task/x", task_inputs("x", SLACK_FLUX[:end] + '/"\\'))
+        for name in ("task-no-literal-url", "task-slack-webhook-from-secret",
+                     "task-at-most-once-a-minute"):
+            violations(name, args)
+
+
 def test_every_inside_the_task_name_or_a_comment_is_not_the_schedule():
     flux = ('// every: 10s was too often\n'
             'option task = {name: "runs, every: 10s", every: 5m}\nfrom(bucket: "nublado")\n')
