@@ -101,7 +101,7 @@ def flux_string(literal: str) -> str:
     """The value of a Flux string literal (quotes included), escapes resolved as Flux does."""
     value, body, i = bytearray(), literal[1:-1], 0
     while i < len(body):
-        if body.startswith("\\x", i):
+        if re.match(r"\\x[0-9a-fA-F]{2}", body[i:i + 4]):
             value.append(int(body[i + 2:i + 4], 16))
             i += 4
         elif body[i] == "\\":

@@ -276,9 +276,9 @@ def test_a_task_without_a_schedule_is_refused():
 
 
 def test_task_rules_read_any_truncated_script_without_failing():
-    # Every prefix, ending in an open regex, string and escape: the reader must not overrun.
+    # Every prefix, then a bad escape and an open regex, string and escape: none may raise.
     for end in range(len(SLACK_FLUX) + 1):
-        args = resource_args(TASK, "task/x", task_inputs("x", SLACK_FLUX[:end] + '/"\\'))
+        args = resource_args(TASK, "task/x", task_inputs("x", SLACK_FLUX[:end] + ' "\\xZ" /"\\'))
         for name in ("task-no-literal-url", "task-slack-webhook-from-secret",
                      "task-at-most-once-a-minute"):
             violations(name, args)
