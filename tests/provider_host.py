@@ -176,6 +176,12 @@ class ProviderHost:
             self.process.kill()
             self.process.wait()
 
+    def peak_rss_kb(self) -> int:
+        """The host process's peak resident set size so far (Linux VmHWM), for the benchmark."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines()
+                        if line.startswith("VmHWM:")))
+
     def urn(self, type_name: str, name: str) -> str:
         return make_urn(self.stack, self.project, type_name, name)
 
