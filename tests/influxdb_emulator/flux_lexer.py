@@ -1,0 +1,190 @@
+"""A small Flux tokenizer: enough to find the `option task = {...}` statement and to report the
+syntax errors the real parser reports for unbalanced brackets and unterminated strings.
+
+Errors read like the Flux parser's: "error @L:C-L:C: <detail>" (1-based lines and columns).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+IDENT = "ident"
+INT = "int"
+FLOAT = "float"
+DURATION = "duration"
+STRING = "string"
+REGEX = "regex"
+TIME = "time"
+PUNCT = "punct"
+
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?")
+DURATION_UNITS = ("mo", "ms", "us", "µs", "ns", "y", "w", "d", "h", "m", "s")
+_DURATION_PART = re.compile(r"(\d+)(" + "|".join(DURATION_UNITS) + ")")
+_DURATION = re.compile(r"(?:\d+(?:" + "|".join(DURATION_UNITS) + r"))+(?![\w])")
+_FLOAT = re.compile(r"\d+\.\d+")
+_INT = re.compile(r"\d+")
+_IDENT = re.compile(r"[^\W\d]\w*")
+_PUNCTS = ("|>", "=>", "<-", "==", "!=", "<=", ">=", "=~", "!~",
+           "+", "-", "*", "/", "%", "^", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",",
+           ".", ":", "?", "!")
+CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSER_NAMES = {")": "RPAREN", "]": "RBRACK", "}": "RBRACE"}
+# A "/" after one of these divides; anywhere else it opens a regex literal.
+_VALUE_ENDS = {IDENT, INT, FLOAT, DURATION, STRING, REGEX, TIME}
+
+
+class FluxSyntaxError(Exception):
+    """A script the Flux parser rejects."""
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+class _Source:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, offset: int) -> str:
+        line = 0
+        while line + 1 < len(self._line_starts) and self._line_starts[line + 1] <= offset:
+            line += 1
+        return f"{line + 1}:{offset - self._line_starts[line] + 1}"
+
+    def error(self, start: int, end: int, detail: str) -> FluxSyntaxError:
+        return FluxSyntaxError(f"error @{self.position(start)}-{self.position(end)}: {detail}")
+
+
+def tokenize(text: str) -> list[Token]:
+    """The tokens of a script; raises FluxSyntaxError for what the parser would reject."""
+    source = _Source(text)
+    tokens: list[Token] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif text.startswith("//", i):
+            newline = text.find("\n", i)
+            i = len(text) if newline < 0 else newline
+        else:
+            token = _next_token(source, i, tokens[-1] if tokens else None)
+            tokens.append(token)
+            i = token.end
+    _check_brackets(source, tokens)
+    return tokens
+
+
+def _next_token(source: _Source, i: int, previous: Token | None) -> Token:
+    text = source.text
+    char = text[i]
+    if char == '"':
+        return Token(STRING, text[i:(end := _string_end(source, i))], i, end)
+    if char == "/" and not _ends_value(previous):
+        return Token(REGEX, text[i:(end := _regex_end(source, i))], i, end)
+    if char.isdigit():
+        for kind, pattern in ((TIME, _TIME), (DURATION, _DURATION), (FLOAT, _FLOAT), (INT, _INT)):
+            match = pattern.match(text, i)
+            if match:
+                return Token(kind, match.group(), i, match.end())
+    match = _IDENT.match(text, i)
+    if match:
+        return Token(IDENT, match.group(), i, match.end())
+    for punct in _PUNCTS:
+        if text.startswith(punct, i):
+            return Token(PUNCT, punct, i, i + len(punct))
+    raise source.error(i, i + 1, f"invalid token {char!r}")
+
+
+def _ends_value(token: Token | None) -> bool:
+    return token is not None and (token.kind in _VALUE_ENDS or token.text in (")", "]", "}"))
+
+
+def _string_end(source: _Source, start: int) -> int:
+    """The offset just past the closing quote of the string starting at `start`."""
+    text = source.text
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text.startswith("${", i):
+            i = _interpolation_end(source, i + 2)
+        elif text[i] == '"':
+            return i + 1
+        else:
+            i += 1
+    raise source.error(start, start + 1, f"got unexpected token in string expression "
+                                         f"@{source.position(len(text))}-"
+                                         f"{source.position(len(text))}: EOF")
+
+
+def _interpolation_end(source: _Source, i: int) -> int:
+    text = source.text
+    depth = 1
+    while i < len(text):
+        if text[i] == '"':
+            i = _string_end(source, i)
+            continue
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+        if depth == 0:
+            return i
+    raise source.error(i - 1, i, "expected RBRACE, got EOF")
+
+
+def _regex_end(source: _Source, start: int) -> int:
+    text = source.text
+    i = start + 1
+    while i < len(text) and text[i] != "\n":
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == "/":
+            return i + 1
+        else:
+            i += 1
+    raise source.error(start, start + 1, "regex literal not terminated")
+
+
+def _check_brackets(source: _Source, tokens: list[Token]) -> None:
+    open_brackets: list[Token] = []
+    for token in tokens:
+        if token.kind != PUNCT:
+            continue
+        if token.text in CLOSERS:
+            open_brackets.append(token)
+        elif token.text in _CLOSER_NAMES:
+            if not open_brackets or CLOSERS[open_brackets[-1].text] != token.text:
+                raise source.error(token.start, token.end, f"invalid statement: {token.text}")
+            open_brackets.pop()
+    if open_brackets:
+        opener = open_brackets[-1]
+        closer = _CLOSER_NAMES[CLOSERS[opener.text]]
+        end = len(source.text)
+        raise source.error(opener.start, end, f"expected {closer}, got EOF")
+
+
+def string_value(literal: str) -> str:
+    """The value of a string literal token (escapes resolved)."""
+    escapes = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(1)), literal[1:-1])
+
+
+def string_literal(value: str) -> str:
+    """A value written as a Flux string literal."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+    return f'"{escaped}"'
+
+
+def duration_parts(literal: str) -> list[tuple[int, str]]:
+    """The (magnitude, unit) pairs of a duration literal such as 1h30m."""
+    return [(int(m.group(1)), m.group(2)) for m in _DURATION_PART.finditer(literal)]
+
+
+def is_duration(literal: str) -> bool:
+    return _DURATION.fullmatch(literal) is not None
