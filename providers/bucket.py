@@ -104,8 +104,9 @@ def buckets(client: InfluxClient, org_id: str) -> Listing:
 
 
 def rules(props: dict[str, Any]) -> list[dict]:
-    # The server picks the shard group duration that fits the retention.
-    return [{"type": "expire", "everySeconds": props["retention_seconds"]}]
+    # The server picks the shard group duration that fits the retention. The provider host hands
+    # numbers over as floats, and InfluxDB refuses a float everySeconds.
+    return [{"type": "expire", "everySeconds": int(props["retention_seconds"])}]
 
 
 def patch(client: InfluxClient, id_: str, current: dict[str, Any],
