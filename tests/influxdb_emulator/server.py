@@ -32,6 +32,9 @@ class EmulatorServer(ThreadingHTTPServer):
 
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, Nagle's algorithm and the client's
+    # delayed ACK hold every answer back for tens of milliseconds.
+    disable_nagle_algorithm = True
     server: EmulatorServer
 
     def log_message(self, format: str, *args: object) -> None:
