@@ -1,0 +1,143 @@
+"""Authorizations (tokens) behave like InfluxDB's: the order of the 400/401/403 checks, "grant
+only what you hold", status changes, and the token value on reads (2.7) or not (2.9)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.contract import api_call, scoped_token
+
+
+def permission(org, action: str, kind: str, **resource) -> dict:
+    return {"action": action, "resource": {"type": kind, "orgID": org.id, **resource}}
+
+
+def post_token(org, permissions: list[dict], token: str | None = None, **fields):
+    return api_call(org, "POST", "/api/v2/authorizations", token=token,
+                    json={"orgID": org.id, "permissions": permissions, **fields})
+
+
+def create_token(org, permissions: list[dict], **fields) -> dict:
+    response = post_token(org, permissions, **fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def org_bucket_reads(org, token: str) -> int:
+    return api_call(org, "GET", "/api/v2/buckets", token=token,
+                    params={"orgID": org.id}).status_code
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"permissions": []}, "authorization must include permissions"),
+    ({"permissions": [{"action": "delete", "resource": {"type": "buckets"}}]}, "action"),
+    ({"permissions": [{"action": "read", "resource": {"type": "bucket"}}]}, "resource type"),
+    ({"orgID": ""}, "org id required"),
+    ({"status": "paused"}, "status"),
+])
+def test_a_malformed_request_is_400(org, change, message):
+    body = {"orgID": org.id, "permissions": [permission(org, "read", "buckets")], **change}
+    response = api_call(org, "POST", "/api/v2/authorizations", json=body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+
+
+def test_the_new_token_is_88_url_safe_characters_and_works(org):
+    created = create_token(org, [permission(org, "read", "buckets")], description="reader")
+    assert re.fullmatch(r"[A-Za-z0-9_=-]{88}", created["token"])
+    assert (created["status"], created["description"], created["org"]) == ("active", "reader",
+                                                                           org.name)
+    assert created["permissions"][0]["resource"]["org"] == org.name
+    assert org_bucket_reads(org, created["token"]) == 200
+
+
+def test_a_token_without_write_on_authorizations_gets_401_before_any_403(org):
+    reader = scoped_token(org, ("read", "buckets", None))
+    response = post_token(org, [permission(org, "write", "tasks")], token=reader)
+    assert response.status_code == 401
+    assert response.json()["message"] == f"write:orgs/{org.id}/authorizations is unauthorized"
+
+
+def test_asking_for_a_permission_the_caller_does_not_hold_is_403(org):
+    user_id = api_call(org, "GET", "/api/v2/authorizations").json()["authorizations"][0]["userID"]
+    granter = create_token(org, [permission(org, "write", "authorizations"),
+                                 permission(org, "read", "buckets"),
+                                 {"action": "write", "resource": {"type": "users",
+                                                                  "id": user_id}}])["token"]
+    wanted = permission(org, "write", "buckets")
+    response = post_token(org, [wanted], token=granter)
+    assert response.status_code == 403
+    assert response.json() == {"code": "forbidden",
+                               "message": f"permission write:orgs/{org.id}/buckets is not allowed"}
+    assert post_token(org, [permission(org, "read", "buckets")], token=granter).status_code == 201
+
+
+def test_a_permission_for_another_org_is_400(org, influxdb):
+    other = api_call(influxdb, "GET", "/api/v2/orgs", params={"org": influxdb.org})
+    foreign = {"action": "read", "resource": {"type": "buckets",
+                                              "orgID": other.json()["orgs"][0]["id"]}}
+    response = post_token(org, [foreign])
+    assert response.status_code == 400
+    assert "is not for org id" in response.json()["message"]
+
+
+def test_reads_show_the_token_value_as_in_2_7(org):
+    created = create_token(org, [permission(org, "read", "buckets")])
+    got = api_call(org, "GET", f"/api/v2/authorizations/{created['id']}").json()
+    assert got["token"] == created["token"]
+    listed = api_call(org, "GET", "/api/v2/authorizations", params={"orgID": org.id}).json()
+    assert [a["token"] for a in listed["authorizations"]] == [created["token"]]
+
+
+def test_with_hashed_tokens_only_the_creation_answer_carries_the_token(hashed_emulator):
+    org_id = api_call(hashed_emulator, "GET", "/api/v2/orgs",
+                      params={"org": hashed_emulator.org}).json()["orgs"][0]["id"]
+    response = api_call(hashed_emulator, "POST", "/api/v2/authorizations", json={
+        "orgID": org_id, "permissions": [{"action": "read",
+                                          "resource": {"type": "buckets", "orgID": org_id}}]})
+    created = response.json()
+    assert len(created["token"]) == 88
+    got = api_call(hashed_emulator, "GET", f"/api/v2/authorizations/{created['id']}").json()
+    assert got["token"] == ""
+    listed = api_call(hashed_emulator, "GET", "/api/v2/authorizations").json()
+    assert {a["token"] for a in listed["authorizations"]} == {""}
+    buckets = api_call(hashed_emulator, "GET", "/api/v2/buckets", token=created["token"],
+                       params={"orgID": org_id})
+    assert buckets.status_code == 200
+
+
+def test_an_inactive_token_is_refused_with_401_until_reactivated(org):
+    created = create_token(org, [permission(org, "read", "buckets")])
+    path = f"/api/v2/authorizations/{created['id']}"
+    patched = api_call(org, "PATCH", path, json={"status": "inactive"}).json()
+    assert patched["status"] == "inactive"
+    response = api_call(org, "GET", "/api/v2/buckets", token=created["token"],
+                        params={"orgID": org.id})
+    assert response.status_code == 401
+    api_call(org, "PATCH", path, json={"status": "active"})
+    assert org_bucket_reads(org, created["token"]) == 200
+
+
+def test_patch_changes_description_and_status_but_never_permissions(org):
+    created = create_token(org, [permission(org, "read", "buckets")])
+    response = api_call(org, "PATCH", f"/api/v2/authorizations/{created['id']}", json={
+        "description": "renamed", "permissions": [permission(org, "write", "buckets")]})
+    assert response.json()["description"] == "renamed"
+    assert response.json()["permissions"] == created["permissions"]
+
+
+def test_a_deleted_token_is_gone_and_no_longer_authenticates(org):
+    created = create_token(org, [permission(org, "read", "buckets")])
+    path = f"/api/v2/authorizations/{created['id']}"
+    assert api_call(org, "DELETE", path).status_code == 204
+    assert api_call(org, "GET", path).status_code == 404
+    assert api_call(org, "DELETE", path).status_code == 404
+    assert org_bucket_reads(org, created["token"]) == 401
+
+
+def test_a_token_lists_only_the_authorizations_it_may_read(org):
+    lister = create_token(org, [permission(org, "read", "authorizations")])["token"]
+    response = api_call(org, "GET", "/api/v2/authorizations", token=lister)
+    assert response.json()["authorizations"] == []  # it lacks read on the users

@@ -1,0 +1,192 @@
+"""Tasks behave like InfluxDB 2.7's: options only from the Flux `option task` record, the
+"invalid options" errors, the PATCH rewrite, paging, owners and permissions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.contract import api_call, scoped_token
+
+SCRIPT = 'option task = {name: "restarts", every: 2m30s, offset: 5s}\n\nfrom(bucket: "app")\n'
+
+
+def post_task(org, flux: str, token: str | None = None, **fields):
+    return api_call(org, "POST", "/api/v2/tasks", token=token,
+                    json={"orgID": org.id, "flux": flux, **fields})
+
+
+def create_task(org, flux: str = SCRIPT, **fields) -> dict:
+    response = post_task(org, flux, **fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def patch_task(org, task: dict, **fields):
+    return api_call(org, "PATCH", f"/api/v2/tasks/{task['id']}", json=fields)
+
+
+def list_tasks(org, **params) -> dict:
+    response = api_call(org, "GET", "/api/v2/tasks", params={"orgID": org.id, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_name_and_schedule_come_only_from_the_option_block(org):
+    task = create_task(org, name="ignored", every="1h", description="per app")
+    assert (task["name"], task["every"], task["offset"]) == ("restarts", "2m30s", "5s")
+    assert (task["status"], task["description"], task["flux"]) == ("active", "per app", SCRIPT)
+    assert "cron" not in task
+
+
+def test_a_cron_schedule_is_kept_as_written(org):
+    task = create_task(org, 'option task = {name: "nightly", cron: "0 2 * * *"}\n')
+    assert task["cron"] == "0 2 * * *"
+    assert "every" not in task
+
+
+def test_the_owner_is_the_user_of_the_creating_token(org):
+    user_id = api_call(org, "GET", "/api/v2/authorizations").json()["authorizations"][0]["userID"]
+    writer = scoped_token(org, ("write", "tasks", None))
+    response = post_task(org, SCRIPT, token=writer)
+    assert response.status_code == 201
+    assert response.json()["ownerID"] == user_id
+
+
+def test_creating_a_task_needs_write_on_tasks_in_the_org(org):
+    reader = scoped_token(org, ("read", "tasks", None))
+    response = post_task(org, SCRIPT, token=reader)
+    assert response.status_code == 401
+    assert response.json()["message"] == f"write:orgs/{org.id}/tasks is unauthorized"
+
+
+@pytest.mark.parametrize(("flux", "detail"), [
+    ('from(bucket: "x")', "no task options defined"),
+    ('option task = {name: "a", every: 1h}\noption task = {name: "b", every: 1h}',
+     "multiple task options defined"),
+    ("option task = {every: 1h}", "missing required option: name"),
+    ('option task = {name: "a"}', "missing required option: cron or every"),
+    ('option task = {name: "a", every: 1h, cron: "* * * * *"}',
+     "cannot use both cron and every in task options"),
+    ("option task = {name: a, every: 1h}", "failed to parse field 'name' in task options"),
+    ('option task = {name: "a", every: "1h"}', "failed to parse field 'every' in task options"),
+    ('option task = {name: "a", every: 500ms}',
+     "invalid options: every option must be at least 1 second"),
+    ('option task = {name: "a", every: 90500ms}',
+     "invalid options: every option must be expressible as whole seconds"),
+    ('option task = {name: "", every: 1h}', "invalid options: name required"),
+    ('option task = {name: "a", every: 1h, retry: 11}',
+     "invalid options: retry exceeded max of 10"),
+])
+def test_bad_task_options_are_400_invalid_options(org, flux, detail):
+    response = post_task(org, flux)
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid", "message": f"invalid options: {detail}"}
+
+
+@pytest.mark.parametrize("flux", ['option task = {name: "a", every: 1h',
+                                  'option task = {name: "a, every: 1h}'])
+def test_a_syntax_error_is_400_invalid_options_with_its_position(org, flux):
+    response = post_task(org, flux)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("invalid options: error @1:")
+
+
+def test_an_offset_in_days_is_a_500(org):
+    response = post_task(org, 'option task = {name: "a", every: 1d, offset: 1d}')
+    assert response.status_code == 500
+
+
+def test_several_tasks_may_share_a_name(org):
+    first, second = create_task(org), create_task(org)
+    assert first["id"] != second["id"]
+    assert [t["id"] for t in list_tasks(org, name="restarts")["tasks"]] == [first["id"],
+                                                                            second["id"]]
+
+
+def test_the_task_list_limit_is_1_to_500(org):
+    for limit in (0, 501):
+        response = api_call(org, "GET", "/api/v2/tasks", params={"orgID": org.id,
+                                                                 "limit": limit})
+        assert response.status_code == 400
+        assert "limit must be between 1 and 500" in response.json()["message"]
+
+
+def test_tasks_page_by_id_with_after_and_a_next_link_on_full_pages(org):
+    ids = [create_task(org)["id"] for _ in range(3)]
+    first = list_tasks(org, limit=2)
+    assert [t["id"] for t in first["tasks"]] == ids[:2]
+    assert f"after={ids[1]}" in first["links"]["next"]
+    rest = list_tasks(org, limit=2, after=ids[1])
+    assert [t["id"] for t in rest["tasks"]] == ids[2:]
+    assert "next" not in rest["links"]
+
+
+def test_an_unknown_org_name_in_the_task_list_is_400(org):
+    response = api_call(org, "GET", "/api/v2/tasks", params={"org": f"{org.name}-none"})
+    assert response.status_code == 400
+
+
+def test_patching_only_the_flux_stores_the_text_as_sent(org):
+    task = create_task(org)
+    flux = 'option task = {name: "renamed",   every: 1h}\n\n\nfrom(bucket: "other")  \n'
+    patched = patch_task(org, task, flux=flux).json()
+    assert (patched["flux"], patched["name"], patched["every"]) == (flux, "renamed", "1h")
+    assert "offset" not in patched
+
+
+def test_patching_name_or_every_rewrites_the_option_block_and_reformats(org):
+    task = create_task(org)
+    patched = patch_task(org, task, name="faster", every="1m").json()
+    assert (patched["name"], patched["every"], patched["offset"]) == ("faster", "1m", "5s")
+    assert 'option task = {name: "faster", every: 1m, offset: 5s}' in patched["flux"]
+    assert patched["flux"] != SCRIPT.replace("restarts", "faster").replace("2m30s", "1m")
+
+
+def test_patching_cron_replaces_every_and_a_zero_offset_removes_the_offset(org):
+    task = create_task(org)
+    patched = patch_task(org, task, cron="*/5 * * * *", offset="0s").json()
+    assert patched["cron"] == "*/5 * * * *"
+    assert "every" not in patched and "offset" not in patched
+    assert 'option task = {name: "restarts", cron: "*/5 * * * *"}' in patched["flux"]
+
+
+def test_a_patch_with_nothing_to_change_is_400(org):
+    task = create_task(org)
+    for body in ({}, {"description": "only a description"}):
+        response = patch_task(org, task, **body)
+        assert response.status_code == 400
+        assert "cannot update task without content" in response.json()["message"]
+
+
+def test_a_patch_with_bad_flux_is_400_and_changes_nothing(org):
+    task = create_task(org)
+    response = patch_task(org, task, flux='from(bucket: "x")')
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "failed to update task: invalid options: no task options defined")
+    assert api_call(org, "GET", f"/api/v2/tasks/{task['id']}").json()["flux"] == SCRIPT
+
+
+def test_status_and_description_change_with_a_patch(org):
+    task = create_task(org)
+    patched = patch_task(org, task, status="inactive", description="paused").json()
+    assert (patched["status"], patched["description"]) == ("inactive", "paused")
+    assert [t["id"] for t in list_tasks(org, status="inactive")["tasks"]] == [task["id"]]
+
+
+def test_reading_a_missing_or_forbidden_task_is_always_404(org):
+    task = create_task(org)
+    response = api_call(org, "GET", "/api/v2/tasks/0123456789abcdef")
+    assert response.status_code == 404
+    assert response.json()["message"] == "failed to find task: task not found"
+    outsider = scoped_token(org, ("read", "buckets", None))
+    response = api_call(org, "GET", f"/api/v2/tasks/{task['id']}", token=outsider)
+    assert response.status_code == 404
+
+
+def test_a_deleted_task_is_gone(org):
+    task = create_task(org)
+    assert api_call(org, "DELETE", f"/api/v2/tasks/{task['id']}").status_code == 204
+    response = api_call(org, "DELETE", f"/api/v2/tasks/{task['id']}")
+    assert response.status_code == 404
+    assert response.json()["message"] == "failed to delete task: task not found"
