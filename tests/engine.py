@@ -179,13 +179,12 @@ def stack_config(project_dir: Path, config: Mapping[str, Any]) -> dict[str, str]
 class Engine:
     """One stack of one project, with its state file. `config` may be edited between runs."""
 
-    def __init__(self, project_dir: Path = REPO, state_path: Path | None = None,
-                 stack: str = "dev", config: Mapping[str, Any] | None = None,
-                 secret_config_keys: Iterable[str] = (),
+    def __init__(self, project_dir: Path = REPO, *, state_path: Path, stack: str = "dev",
+                 config: Mapping[str, Any] | None = None, secret_config_keys: Iterable[str] = (),
                  env: Mapping[str, str] | None = None) -> None:
         self.project_dir = Path(project_dir)
         self.project = project_name(self.project_dir)
-        self.state_path = Path(state_path or self.project_dir / ".engine-state.json")
+        self.state_path = Path(state_path)
         self.stack = stack
         self.config = dict(config or {})
         self.secret_config_keys = set(secret_config_keys)

@@ -23,7 +23,7 @@ import pulumi
 from google.protobuf import empty_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, MockSettings
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockSettings
 from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
@@ -53,6 +53,7 @@ class Update:
         self.failure: str | None = None
         self._finished = False
         self._in_flight = 0
+        self._claimed: set[str] = set()
         self._lock = threading.Condition()
 
     def register(self, urn: str, type_: str, inputs: Props, dependencies: list[str],
@@ -63,6 +64,7 @@ class Update:
                 raise StepFailed(f"{urn}: not started: the update stopped after an error")
             self._in_flight += 1
         try:
+            self._claim(urn)
             return self._register(urn, type_, inputs, dependencies, secret_outputs)
         except Exception as error:
             with self._lock:
@@ -93,6 +95,12 @@ class Update:
                  if urn not in self.registered and urn not in self.gone}
         return StackState({**self.registered, **alive},
                           self.old.outputs if outputs is None else outputs)
+
+    def _claim(self, urn: str) -> None:
+        with self._lock:
+            if urn in self._claimed:
+                raise StepFailed(f"{urn}: duplicate resource URN")
+            self._claimed.add(urn)
 
     def _register(self, urn: str, type_: str, inputs: Props, dependencies: list[str],
                   secret_outputs: set[str]) -> tuple[str, Props]:
@@ -150,25 +158,19 @@ class Update:
             self.gone.add(old.urn)
 
 
-class NoInvokes(Mocks):
-    """The mock monitor's hooks; every registration goes through `EngineMonitor` instead."""
-
-    def call(self, args: MockCallArgs) -> tuple[dict, list | None]:
-        raise StepFailed(f"{args.token}: function invokes are not supported by the engine stand-in")
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
-        raise StepFailed(f"{args.typ}: not supported by the engine stand-in")
-
-
 class EngineMonitor(MockMonitor):
     """The SDK's mock monitor, with resource registrations taken as engine steps."""
 
     def __init__(self, update: Update, own_stack_names: set[str], last_outputs: Props) -> None:
-        super().__init__(NoInvokes())
+        # The monitor answers the calls it would hand to a `Mocks` itself (see `call`).
+        super().__init__(mocks=self)
         self.update = update
         self.own_stack_names = own_stack_names
         self.last_outputs = last_outputs
         self.stack_outputs: Props | None = None
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list | None]:
+        raise StepFailed(f"{args.token}: function invokes are not supported by the engine stand-in")
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As in the real engine, the root stack does not qualify its children's types.

@@ -124,8 +124,11 @@ def test_removing_a_resource_from_the_program_deletes_it(engine, directory):
     engine.up()
     engine.config["sample-program:files"] = ["alpha"]
 
+    preview = engine.preview()
+    assert "beta.txt" in files_in(directory)
     result = engine.up()
 
+    assert preview.names("delete") == ["beta"]
     assert ops(result) == {"alpha": "same", "index": "update", "beta": "delete"}
     assert "beta.txt" not in files_in(directory)
     assert "beta" not in {known.name for known in engine.state().resources.values()}
@@ -226,3 +229,11 @@ def test_provider_error_fails_the_operation_with_its_traceback(engine, directory
 
     assert "FileNotFoundError" in result.error
     assert engine.state().resources == {}
+
+
+def test_two_resources_with_one_urn_fail_the_operation(engine):
+    engine.config["sample-program:files"] = ["alpha", "alpha"]
+
+    result = engine.up()
+
+    assert "sample:File::alpha: duplicate resource URN" in result.error
