@@ -12,11 +12,10 @@ from program.permissions import task_token_permissions
 from program.plan import check_app_removal, plan_org
 from program.settings import load_settings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
-from providers.client import InfluxClient
 
 # --- Settings and the org as it is now --------------------------------------------------------
 settings = load_settings()
-influx = InfluxClient(settings.connection.url, settings.connection.token)
+influx = settings.connection.client()
 org = influx.find_org(settings.connection.org)
 buckets = influx.list_buckets(org["id"])
 plan = plan_org(buckets, settings.tasks, ignore_buckets=settings.ignore_buckets,

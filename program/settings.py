@@ -1,21 +1,21 @@
 """The program's settings: stack config first, then the environment, then the defaults.
 
-Connection settings live in the `influxdb:` namespace (the same keys the dynamic providers read in
-`configure()`), with the environment variables the old scripts used as fallbacks. Everything else
-is project config declared, with its defaults, in Pulumi.yaml.
+Connection settings live in the `influxdb:` namespace and are read exactly as the dynamic
+providers read them in `configure()` (providers/settings.py), with the environment variables the
+old scripts used as fallbacks. Everything else is project config, declared with its defaults in
+Pulumi.yaml.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 import pulumi
 
 from flux import TaskSettings, TemplateError
+from providers.settings import ConnectionSettings, MissingSetting
 
-DEFAULT_URL = "http://localhost:8086"
 T = TypeVar("T")
 
 
@@ -24,17 +24,8 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class Connection:
-    """Where InfluxDB is and who we are there. The token never leaves this object in plain text."""
-
-    url: str
-    org: str
-    token: str = field(repr=False)
-
-
-@dataclass(frozen=True)
 class Settings:
-    connection: Connection
+    connection: ConnectionSettings
     tasks: TaskSettings
     ignore_buckets: frozenset[str] = frozenset()
     map_system_buckets: bool = False
@@ -97,20 +88,15 @@ def _load_task_settings(config: pulumi.Config, org: str) -> TaskSettings:
         raise SettingsError(f"{message} (set it with `pulumi config set <key> <value>`)") from None
 
 
-def _load_connection() -> Connection:
-    config = pulumi.Config("influxdb")
-    url = config.get("url") or os.environ.get("INFLUXDB_URL") or DEFAULT_URL
-    org = config.get("org") or os.environ.get("INFLUXDB_ORG")
-    token = config.get("token") or os.environ.get("INFLUXDB_TOKEN")
-    if not org:
-        raise SettingsError(
-            "the InfluxDB organization is not set: run `pulumi config set influxdb:org <org name>` "
-            "or set INFLUXDB_ORG (the org's name, not its ID)")
-    if not token:
-        raise SettingsError(
-            "no InfluxDB token: run `pulumi config set --secret influxdb:token <operator token>` "
-            "or set INFLUXDB_TOKEN")
-    return Connection(url=url.rstrip("/"), org=org, token=token)
+def _load_connection() -> ConnectionSettings:
+    """The same `influxdb:` keys (and environment fallbacks) the providers read."""
+    connection = ConnectionSettings.read(pulumi.Config("influxdb").get)
+    try:
+        for name in ("url", "org", "token"):
+            connection.require(name)
+    except MissingSetting as missing:
+        raise SettingsError(str(missing)) from None
+    return connection
 
 
 def _validate(settings: Settings) -> None:

@@ -1,0 +1,347 @@
+"""The program's whole lifecycle, through the engine stand-in, the real provider host and InfluxDB.
+
+Each scenario asserts both the steps the engine took and the objects in InfluxDB afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.engine import Engine, Result, Secret
+from tests.influx_server import InfluxOrg
+
+APPS = ("gafaelfawr", "mobu", "nublado")
+HOST_BUCKET = "roundtable_internal_"
+WRITES = {"POST", "PATCH", "PUT", "DELETE"}
+APP_TASK_KINDS = ("restarts", "state_checks")
+GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks",
+                "_slack_notify_disk_checks")
+
+
+# --- The org, as InfluxDB sees it --------------------------------------------------------------
+def add_bucket(org: InfluxOrg, name: str, retention_seconds: int = 0) -> str:
+    response = org.server.api("POST", "/api/v2/buckets", json={
+        "orgID": org.id, "name": name,
+        "retentionRules": [{"type": "expire", "everySeconds": retention_seconds}]})
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+def delete_bucket(org: InfluxOrg, name: str) -> None:
+    bucket = org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id, "name": name})
+    org.server.api("DELETE", f"/api/v2/buckets/{bucket.json()['buckets'][0]['id']}")
+
+
+def tasks(org: InfluxOrg) -> list[dict]:
+    return org.server.api("GET", "/api/v2/tasks",
+                          params={"orgID": org.id, "limit": 500}).json()["tasks"]
+
+
+def stored_mappings(org: InfluxOrg) -> list[dict]:
+    content = org.server.api("GET", "/api/v2/dbrps", params={"orgID": org.id}).json()["content"]
+    return [mapping for mapping in content if not mapping["virtual"]]
+
+
+def bucket_names(org: InfluxOrg) -> set[str]:
+    response = org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id, "limit": 100})
+    return {bucket["name"] for bucket in response.json()["buckets"]}
+
+
+def authorizations(org: InfluxOrg) -> list[dict]:
+    return org.server.api("GET", "/api/v2/authorizations",
+                          params={"orgID": org.id}).json()["authorizations"]
+
+
+def app_task_names(*apps: str) -> set[str]:
+    return {f"{app.capitalize()} {kind}" for app in apps for kind in APP_TASK_KINDS}
+
+
+def writes(server) -> list[tuple[str, str]]:
+    return [(entry["method"], entry["path"]) for entry in server.request_log()
+            if entry["method"] in WRITES]
+
+
+def ops(result: Result) -> Counter:
+    return Counter(step.op for step in result.steps)
+
+
+# --- Fixtures -----------------------------------------------------------------------------------
+@pytest.fixture
+def monitored_org(org: InfluxOrg) -> InfluxOrg:
+    """An org as the monitoring InfluxDB has it: app buckets and a host-level bucket."""
+    for app in APPS:
+        add_bucket(org, app)
+    add_bucket(org, HOST_BUCKET, 30 * 86400)
+    return org
+
+
+@pytest.fixture
+def engine(monitored_org: InfluxOrg, tmp_path: Path) -> Engine:
+    return Engine(state_path=tmp_path / "state.json", stack="dev",
+                  config={"influxdb:url": monitored_org.url, "influxdb:org": monitored_org.name,
+                          "influxdb:token": monitored_org.token},
+                  secret_config_keys={"influxdb:token"})
+
+
+def succeeded(result: Result) -> Result:
+    assert result.error is None, result.error
+    return result
+
+
+# --- Scenarios ----------------------------------------------------------------------------------
+def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, monitored_org,
+                                                                       emulator):
+    result = succeeded(engine.preview())
+
+    assert set(ops(result)) == {"create"}
+    assert set(result.names("create")) == {
+        *(f"mapping/{name}" for name in (*APPS, HOST_BUCKET, "multiapp_", "alerted_")),
+        "bucket/multiapp_", "bucket/alerted_", "token/tasks",
+        *(f"task/{name}" for name in (*app_task_names(*APPS), *GLOBAL_TASKS))}
+    assert writes(emulator) == []
+    assert tasks(monitored_org) == [] and stored_mappings(monitored_org) == []
+
+
+def test_first_up_creates_exactly_the_planned_objects(engine, monitored_org):
+    result = succeeded(engine.up())
+
+    assert ops(result) == {"create": 18}
+    assert sorted(task["name"] for task in tasks(monitored_org)) == sorted(
+        [*app_task_names(*APPS), *GLOBAL_TASKS])
+    mappings = {m["database"]: m for m in stored_mappings(monitored_org)}
+    assert set(mappings) == {*APPS, HOST_BUCKET, "multiapp_", "alerted_"}
+    assert mappings[HOST_BUCKET]["retention_policy"] == "4w2d"
+    assert mappings["nublado"]["retention_policy"] == "infinite"
+    assert all(mapping["default"] for mapping in mappings.values())
+    assert {"multiapp_", "alerted_"} <= bucket_names(monitored_org)
+    assert [a["description"] for a in authorizations(monitored_org)].count(
+        "rubin-influx-tools: task management") == 1
+    assert result.outputs["apps"] == list(APPS)
+    assert result.outputs["counts"] == {"buckets": 6, "apps": 3, "mappings": 6, "tasks": 9}
+    assert any("3 apps; new apps: gafaelfawr, mobu, nublado" in line for line in result.log)
+
+
+def test_second_up_is_all_same_and_writes_nothing(engine, emulator):
+    succeeded(engine.up())
+    emulator.clear_request_log()
+
+    result = succeeded(engine.up())
+
+    assert set(ops(result)) == {"same"}
+    assert writes(emulator) == []
+
+
+def test_a_new_app_bucket_gets_only_its_own_objects(engine, monitored_org, emulator):
+    succeeded(engine.up())
+    add_bucket(monitored_org, "sasquatch")
+    emulator.clear_request_log()
+
+    result = succeeded(engine.up())
+
+    assert sorted(result.names("create")) == [
+        "mapping/sasquatch", "task/Sasquatch restarts", "task/Sasquatch state_checks"]
+    assert set(ops(result)) == {"create", "same"}
+    assert Counter(method for method, _ in writes(emulator)) == {"POST": 3}
+    assert any("new apps: sasquatch; removed apps: none" in line for line in result.log)
+
+
+def test_a_removed_app_bucket_loses_only_its_own_objects(engine, monitored_org):
+    succeeded(engine.up())
+    delete_bucket(monitored_org, "mobu")
+
+    result = succeeded(engine.up())
+
+    assert sorted(result.names("delete")) == [
+        "mapping/mobu", "task/Mobu restarts", "task/Mobu state_checks"]
+    assert set(ops(result)) == {"delete", "same"}
+    assert not app_task_names("mobu") & {task["name"] for task in tasks(monitored_org)}
+    assert len(tasks(monitored_org)) == 7
+
+
+def test_refresh_shows_drift_and_up_restores_it(engine, monitored_org):
+    succeeded(engine.up())
+    edited = next(t for t in tasks(monitored_org) if t["name"] == "Nublado restarts")
+    original_flux = edited["flux"]
+    monitored_org.server.api("PATCH", f"/api/v2/tasks/{edited['id']}",
+                             json={"flux": original_flux + "\n// edited in the UI\n"})
+    mapping = next(m for m in stored_mappings(monitored_org) if m["database"] == "mobu")
+    monitored_org.server.api("DELETE", f"/api/v2/dbrps/{mapping['id']}",
+                             params={"orgID": monitored_org.id})
+
+    refreshed = succeeded(engine.refresh())
+
+    assert refreshed.names("refresh-update") == ["task/Nublado restarts"]
+    assert refreshed.names("refresh-delete") == ["mapping/mobu"]
+
+    restored = succeeded(engine.up())
+
+    assert restored.names("update") == ["task/Nublado restarts"]
+    assert restored.names("create") == ["mapping/mobu"]
+    task = next(t for t in tasks(monitored_org) if t["name"] == "Nublado restarts")
+    assert task["flux"] == original_flux
+    assert "mobu" in {m["database"] for m in stored_mappings(monitored_org)}
+
+
+def test_a_template_change_updates_tasks_in_place(engine, monitored_org):
+    succeeded(engine.up())
+    ids = {task["name"]: task["id"] for task in tasks(monitored_org)}
+    engine.config["rubin-influx-tools:checkEvery"] = "10m"
+
+    result = succeeded(engine.up())
+
+    assert sorted(result.names("update")) == sorted(f"task/{n}" for n in app_task_names(*APPS))
+    assert "replace" not in ops(result)
+    after = {task["name"]: task for task in tasks(monitored_org)}
+    assert {name: task["id"] for name, task in after.items()} == ids
+    assert after["Nublado restarts"]["every"] == "10m"
+
+
+def test_first_up_on_an_org_of_the_old_scripts_adopts_instead_of_duplicating(engine,
+                                                                             monitored_org):
+    server = monitored_org.server
+    add_bucket(monitored_org, "multiapp_", 3600)
+    old_tasks = [*app_task_names(*APPS), *GLOBAL_TASKS]
+    for name in old_tasks:
+        server.api("POST", "/api/v2/tasks", json={
+            "orgID": monitored_org.id, "description": name, "status": "active",
+            "flux": f'option task = {{name: "{name}", every: 2m30s}}\n'
+                    'from(bucket: "x") |> range(start: -5m)\n'}).raise_for_status()
+    nublado = server.api("GET", "/api/v2/buckets", params={
+        "orgID": monitored_org.id, "name": "nublado"}).json()["buckets"][0]
+    server.api("POST", "/api/v2/dbrps", json={
+        "orgID": monitored_org.id, "bucketID": nublado["id"], "database": "nublado",
+        "retention_policy": "infinite", "default": True}).raise_for_status()
+
+    result = succeeded(engine.up())
+
+    names = Counter(task["name"] for task in tasks(monitored_org))
+    assert names == Counter(old_tasks)
+    assert all("every: 5m" in task["flux"] for task in tasks(monitored_org)
+               if task["name"] in app_task_names(*APPS))
+    databases = Counter((m["database"], m["retention_policy"])
+                        for m in stored_mappings(monitored_org))
+    assert max(databases.values()) == 1
+    assert sorted(bucket["name"] for bucket in [{"name": n} for n in bucket_names(monitored_org)]
+                  if bucket["name"] == "multiapp_") == ["multiapp_"]
+    assert set(ops(result)) == {"create"}
+
+
+def test_losing_most_app_buckets_at_once_stops_the_run_and_deletes_nothing(
+        engine, monitored_org, emulator):
+    add_bucket(monitored_org, "sasquatch")
+    succeeded(engine.up())
+    before = len(tasks(monitored_org))
+    for app in ("gafaelfawr", "mobu", "nublado"):
+        delete_bucket(monitored_org, app)
+    emulator.clear_request_log()
+
+    result = engine.up()
+
+    assert result.error is not None
+    assert "allowMassDeletion" in result.error
+    assert "delete" not in ops(result)
+    assert writes(emulator) == []
+    assert len(tasks(monitored_org)) == before
+
+    engine.config["rubin-influx-tools:allowMassDeletion"] = True
+    allowed = succeeded(engine.up())
+    assert len(allowed.names("delete")) == 9
+    assert len(tasks(monitored_org)) == before - 6
+
+
+def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, monitored_org):
+    server = monitored_org.server
+    server.api("POST", "/api/v2/tasks", json={
+        "orgID": monitored_org.id,
+        "flux": 'option task = {name: "hand made", every: 1h}\nfrom(bucket: "mobu")'
+                ' |> range(start: -1h)\n'}).raise_for_status()
+    succeeded(engine.up())
+
+    result = succeeded(engine.destroy())
+
+    assert ops(result) == {"delete": 18}
+    assert [task["name"] for task in tasks(monitored_org)] == ["hand made"]
+    assert stored_mappings(monitored_org) == []
+    assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "multiapp_", "alerted_"}
+    assert all(a["description"] != "rubin-influx-tools: task management"
+               for a in authorizations(monitored_org))
+    assert engine.state().resources == {}
+
+
+def test_a_failed_bucket_listing_stops_the_run_before_any_change(engine, emulator):
+    emulator.add_fault(method="GET", path_prefix="/api/v2/buckets", count=50, status=500)
+
+    result = engine.up()
+
+    assert result.error is not None and "/api/v2/buckets" in result.error
+    assert result.steps == []
+    assert writes(emulator) == []
+
+
+# --- Least privilege and secrets ----------------------------------------------------------------
+def scoped_token(result: Result) -> str:
+    token = result.outputs["task_token"]
+    assert isinstance(token, Secret)
+    return token.value
+
+
+def test_the_scoped_token_holds_only_task_and_org_read_permissions(engine, monitored_org):
+    succeeded(engine.up())
+    token = next(a for a in authorizations(monitored_org)
+                 if a["description"] == "rubin-influx-tools: task management")
+
+    granted = {(p["action"], p["resource"]["type"]) for p in token["permissions"]}
+
+    assert granted == {("read", "orgs"), ("read", "tasks"), ("write", "tasks")}
+    assert all(p["resource"].get("orgID") == monitored_org.id or
+               p["resource"].get("id") == monitored_org.id for p in token["permissions"])
+
+
+def test_tasks_are_managed_with_the_scoped_token(engine, monitored_org):
+    up = succeeded(engine.up())
+    token = next(a for a in authorizations(monitored_org)
+                 if a["description"] == "rubin-influx-tools: task management")
+    monitored_org.server.api("PATCH", f"/api/v2/authorizations/{token['id']}",
+                             json={"status": "inactive"}).raise_for_status()
+    engine.config["rubin-influx-tools:checkEvery"] = "10m"
+
+    result = engine.up()
+
+    # The operator token is still valid: only a task operation can have used the inactive one.
+    assert result.error is not None and "401" in result.error
+    assert scoped_token(up) not in result.error
+
+
+def test_the_scoped_token_cannot_create_tokens_or_touch_users_and_orgs(engine, monitored_org):
+    token = scoped_token(succeeded(engine.up()))
+    headers = {"Authorization": f"Token {token}"}
+    url = monitored_org.url
+
+    def status(method: str, path: str, body: dict | None = None) -> int:
+        return requests.request(method, url + path, headers=headers, json=body,
+                                timeout=10).status_code
+
+    assert status("POST", "/api/v2/authorizations", {
+        "orgID": monitored_org.id,
+        "permissions": [{"action": "read", "resource": {"type": "tasks"}}]}) in (401, 403)
+    assert status("POST", "/api/v2/orgs", {"name": "taken-over"}) in (401, 403)
+    assert status("PATCH", f"/api/v2/orgs/{monitored_org.id}", {"name": "renamed"}) in (401, 403)
+    assert status("POST", "/api/v2/users", {"name": "intruder"}) in (401, 403)
+    assert status("GET", "/api/v2/tasks?orgID=" + monitored_org.id) == 200
+
+
+def test_no_token_appears_in_plain_in_state_outputs_or_logs(engine, monitored_org):
+    result = succeeded(engine.up())
+    scoped = scoped_token(result)
+    state_text = engine.state_path.read_text()
+
+    for token in (monitored_org.token, scoped):
+        assert token not in state_text
+        assert token not in json.dumps([result.log, str(result.outputs)])
+    plain_outputs = {k: v for k, v in result.outputs.items() if not isinstance(v, Secret)}
+    assert scoped not in json.dumps(plain_outputs)
