@@ -26,7 +26,8 @@ from providers.inputs import all_of, failures, influx_id, name, text
 from providers.listing import Listing, listing
 
 PATH = "/api/v2/buckets"
-MIN_RETENTION = 3600  # the server refuses shorter non-zero retention periods
+HOUR, DAY = 3600, 86400
+MIN_RETENTION = HOUR  # the server refuses shorter non-zero retention periods
 
 
 # Schema and check.
@@ -104,9 +105,21 @@ def buckets(client: InfluxClient, org_id: str) -> Listing:
 
 
 def rules(props: dict[str, Any]) -> list[dict]:
-    # The server picks the shard group duration that fits the retention. The provider host hands
-    # numbers over as floats, and InfluxDB refuses a float everySeconds.
-    return [{"type": "expire", "everySeconds": int(props["retention_seconds"])}]
+    # The provider host hands numbers over as floats, and InfluxDB refuses a float everySeconds.
+    retention = int(props["retention_seconds"])
+    return [{"type": "expire", "everySeconds": retention,
+             "shardGroupDurationSeconds": shard_duration(retention)}]
+
+
+def shard_duration(retention: int) -> int:
+    """The shard group duration InfluxDB picks for a new bucket with this retention.
+
+    A PATCH must send it: left out, the bucket keeps its old one, and the server refuses a
+    retention shorter than that (shortening "forever" to 1h fails on the 7-day shards).
+    """
+    if retention == 0 or retention >= 180 * DAY:
+        return 7 * DAY
+    return DAY if retention >= 2 * DAY else HOUR
 
 
 def patch(client: InfluxClient, id_: str, current: dict[str, Any],

@@ -153,7 +153,11 @@ def patch(client: InfluxClient, id_: str, current: dict[str, Any],
           desired: dict[str, Any]) -> dict | None:
     """PATCH the flux, status and description where they differ; None when none does."""
     body = {key: desired[key] for key in EDITABLE if (current.get(key) or "") != desired[key]}
-    return client.patch(f"{PATH}/{id_}", body) if body else None
+    if not body:
+        return None
+    # The server refuses an update without flux, status or options ("cannot update task
+    # without content"), so a description change carries the status along.
+    return client.patch(f"{PATH}/{id_}", {"status": desired["status"], **body})
 
 
 class Task(Resource, module="influxdb", name="Task"):
