@@ -102,6 +102,7 @@ class ResourceState:
     inputs: Props
     outputs: Props
     dependencies: list[str]
+    retain_on_delete: bool = False  # deleting it only drops it from the state, as the engine does
 
     @property
     def name(self) -> str:

@@ -38,6 +38,13 @@ DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
+def delete(host: ProviderHost, resource: ResourceState) -> None:
+    """Delete the resource's object, unless it is retained on delete: then, as in the engine,
+    it only leaves the state."""
+    if not resource.retain_on_delete:
+        host.rpc_delete(resource.urn, resource.id, resource.outputs, resource.inputs)
+
+
 class StepFailed(Exception):
     """A resource step the engine refuses (check failures, unsupported resources, cancellation)."""
 
@@ -57,7 +64,7 @@ class Update:
         self._lock = threading.Condition()
 
     def register(self, urn: str, type_: str, inputs: Props, dependencies: list[str],
-                 secret_outputs: set[str]) -> tuple[str, Props]:
+                 secret_outputs: set[str], retain_on_delete: bool) -> tuple[str, Props]:
         """Take this resource's step; the id and outputs go back to the program."""
         with self._lock:
             if self.failure is not None or self._finished:
@@ -65,7 +72,8 @@ class Update:
             self._in_flight += 1
         try:
             self._claim(urn)
-            return self._register(urn, type_, inputs, dependencies, secret_outputs)
+            return self._register(urn, type_, inputs, dependencies, secret_outputs,
+                                  retain_on_delete)
         except Exception as error:
             with self._lock:
                 self.failure = self.failure or describe(error)
@@ -103,7 +111,7 @@ class Update:
             self._claimed.add(urn)
 
     def _register(self, urn: str, type_: str, inputs: Props, dependencies: list[str],
-                  secret_outputs: set[str]) -> tuple[str, Props]:
+                  secret_outputs: set[str], retain_on_delete: bool) -> tuple[str, Props]:
         old = self.old.resources.get(urn)
         checked = self._check(urn, old, inputs)
         op, delete_first = self._plan(urn, old, checked)
@@ -112,7 +120,7 @@ class Update:
             self._delete(old)
         id_, outputs = self._apply(op, urn, old, checked)
         new = ResourceState(urn, type_, id_, checked, mark_secret_keys(outputs, secret_outputs),
-                            dependencies)
+                            dependencies, retain_on_delete)
         with self._lock:
             self.registered[urn] = new
             self.steps.append(Step(op, type_, new.name, urn))
@@ -153,7 +161,7 @@ class Update:
         return self.host.rpc_create(urn, checked)
 
     def _delete(self, old: ResourceState) -> None:
-        self.host.rpc_delete(old.urn, old.id, old.outputs, old.inputs)
+        delete(self.host, old)
         with self._lock:
             self.gone.add(old.urn)
 
@@ -187,7 +195,8 @@ class EngineMonitor(MockMonitor):
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         id_, outputs = self.update.register(urn, request.type, inputs,
                                             sorted(request.dependencies),
-                                            set(request.additionalSecretOutputs))
+                                            set(request.additionalSecretOutputs),
+                                            request.retainOnDelete)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=_serialize(outputs))
 
     def ReadResource(self, request: Any) -> resource_pb2.ReadResourceResponse:
@@ -277,7 +286,7 @@ class Operation:
 
         def delete_all() -> None:
             for known in reversed(list(self.state.resources.values())):
-                host.rpc_delete(known.urn, known.id, known.outputs, known.inputs)
+                delete(host, known)
                 del self.state.resources[known.urn]
                 steps.append(Step("delete", known.type, known.name, known.urn))
             self.state.outputs = {}

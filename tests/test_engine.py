@@ -165,6 +165,17 @@ def test_destroy_deletes_everything_dependents_first(engine, directory):
     assert (state.resources, state.outputs) == ({}, {})
 
 
+def test_destroy_leaves_a_resource_retained_on_delete_in_place(engine, directory):
+    engine.config["sample-program:retain"] = ["beta"]
+    engine.up()
+
+    result = engine.destroy()
+
+    assert sorted(result.names("delete")) == ["alpha", "beta", "index"]
+    assert set(files_in(directory)) == {"beta.txt"}
+    assert engine.state().resources == {}
+
+
 def test_failing_program_deletes_nothing_and_keeps_what_it_created(engine, directory):
     engine.up()
     engine.config["sample-program:files"] = ["alpha", "gamma"]

@@ -10,8 +10,10 @@ from filestore import File
 config = pulumi.Config()
 suffix = config.get("suffix") or ""
 kind = config.require("kind")
+retained = set(config.require_object("retain"))
 files = [File(name, {"name": f"{name}{suffix}.txt", "content": config.require("content"),
-                     "kind": kind})
+                     "kind": kind},
+              opts=pulumi.ResourceOptions(retain_on_delete=name in retained))
          for name in config.require_object("files")]
 index = File("index", {
     "name": f"index{suffix}.txt",
