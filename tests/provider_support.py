@@ -61,7 +61,7 @@ def scoped_token(org: InfluxOrg, *permissions: tuple[str, str]) -> str:
     return response.json()["token"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class Kind:
     """One resource type, as the generic provider tests drive it."""
 
