@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract import api_call, scoped_token
+from tests.contract import api_call, scoped_token, user_id
 
 SCRIPT = 'option task = {name: "restarts", every: 2m30s, offset: 5s}\n\nfrom(bucket: "app")\n'
 
@@ -45,11 +45,10 @@ def test_a_cron_schedule_is_kept_as_written(org):
 
 
 def test_the_owner_is_the_user_of_the_creating_token(org):
-    user_id = api_call(org, "GET", "/api/v2/authorizations").json()["authorizations"][0]["userID"]
     writer = scoped_token(org, ("write", "tasks", None))
     response = post_task(org, SCRIPT, token=writer)
     assert response.status_code == 201
-    assert response.json()["ownerID"] == user_id
+    assert response.json()["ownerID"] == user_id(org)
 
 
 def test_creating_a_task_needs_write_on_tasks_in_the_org(org):

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from tests.influxdb_emulator import authorizations, buckets, dbrps, orgs, secrets, setup, tasks
+from tests.influxdb_emulator import (
+    authorizations,
+    buckets,
+    dbrps,
+    orgs,
+    secrets,
+    setup,
+    tasks,
+    users,
+)
 from tests.influxdb_emulator.api import Call, Reply, Router
 from tests.influxdb_emulator.errors import UNAUTHORIZED, ApiError
 from tests.influxdb_emulator.model import Authorization
 from tests.influxdb_emulator.store import Store
 
 ROUTER = Router(setup.ROUTES + orgs.ROUTES + secrets.ROUTES + buckets.ROUTES + dbrps.ROUTES
-                + authorizations.ROUTES + tasks.ROUTES)
+                + authorizations.ROUTES + tasks.ROUTES + users.ROUTES)
 
 
 def authenticate(store: Store, header: str) -> Authorization:
