@@ -62,9 +62,8 @@ def _check_names(database: str, retention_policy: str) -> None:
 
 
 def _conflict_check(store: Store, mapping: Mapping, retention_policy: str) -> None:
-    for other in store.mappings.in_org(mapping.org_id):
-        if (other.id != mapping.id and other.database == mapping.database
-                and other.retention_policy == retention_policy):
+    for other in store.mappings_of_database[(mapping.org_id, mapping.database)].values():
+        if other.id != mapping.id and other.retention_policy == retention_policy:
             raise ApiError(CONFLICT, "another DBRP mapping with same orgID, db, and rp exists")
 
 

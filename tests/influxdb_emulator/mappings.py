@@ -19,7 +19,7 @@ def is_default(store: Store, mapping: Mapping) -> bool:
 
 
 def add_mapping(store: Store, mapping: Mapping, default: bool) -> None:
-    store.mappings.add(mapping)
+    store.add_mapping(mapping)
     key = (mapping.org_id, mapping.database)
     if default or key not in store.default_mappings:
         store.default_mappings[key] = mapping.id
@@ -35,13 +35,13 @@ def set_default(store: Store, mapping: Mapping, default: bool) -> None:
 def remove_mapping(store: Store, mapping: Mapping) -> None:
     if is_default(store, mapping):
         _hand_over_default(store, mapping, keep_if_alone=False)
-    store.mappings.remove(mapping)
+    store.remove_mapping(mapping)
 
 
 def _hand_over_default(store: Store, mapping: Mapping, keep_if_alone: bool) -> None:
     key = (mapping.org_id, mapping.database)
-    heir = next((m for m in store.mappings.in_org(mapping.org_id)
-                 if m.database == mapping.database and m.id != mapping.id), None)
+    heir = next((m for m in store.mappings_of_database[key].values() if m.id != mapping.id),
+                None)
     if heir:
         store.default_mappings[key] = heir.id
     elif not keep_if_alone:
@@ -49,7 +49,7 @@ def _hand_over_default(store: Store, mapping: Mapping, keep_if_alone: bool) -> N
 
 
 def remove_bucket_mappings(store: Store, bucket: Bucket) -> None:
-    for mapping in [m for m in store.mappings.in_org(bucket.org_id) if m.bucket_id == bucket.id]:
+    for mapping in list(store.mappings_of_bucket[bucket.id].values()):
         remove_mapping(store, mapping)
 
 

@@ -51,7 +51,7 @@ def delete_org(store: Store, org: Org) -> None:
     for bucket in list(store.buckets.in_org(org.id)):
         buckets.delete_bucket(store, bucket)
     for mapping in list(store.mappings.in_org(org.id)):
-        store.mappings.remove(mapping)
+        store.remove_mapping(mapping)
     store.default_mappings = {key: value for key, value in store.default_mappings.items()
                               if key[0] != org.id}
     for task in list(store.tasks.in_org(org.id)):

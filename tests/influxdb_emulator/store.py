@@ -81,6 +81,9 @@ class Store:
         self.buckets: Collection[Bucket] = Collection()
         self.bucket_names: defaultdict[str, BucketNames] = defaultdict(BucketNames)
         self.mappings: Collection[Mapping] = Collection()
+        self.mappings_of_database: defaultdict[tuple[str, str], dict[str, Mapping]] = \
+            defaultdict(dict)
+        self.mappings_of_bucket: defaultdict[str, dict[str, Mapping]] = defaultdict(dict)
         self.default_mappings: dict[tuple[str, str], str] = {}
         self.authorizations: Collection[Authorization] = Collection()
         self.tokens: dict[str, str] = {}
@@ -100,6 +103,16 @@ class Store:
     def remove_bucket(self, bucket: Bucket) -> None:
         self.buckets.remove(bucket)
         self.bucket_names[bucket.org_id].remove(bucket)
+
+    def add_mapping(self, mapping: Mapping) -> None:
+        self.mappings.add(mapping)
+        self.mappings_of_database[(mapping.org_id, mapping.database)][mapping.id] = mapping
+        self.mappings_of_bucket[mapping.bucket_id][mapping.id] = mapping
+
+    def remove_mapping(self, mapping: Mapping) -> None:
+        self.mappings.remove(mapping)
+        del self.mappings_of_database[(mapping.org_id, mapping.database)][mapping.id]
+        del self.mappings_of_bucket[mapping.bucket_id][mapping.id]
 
     def add_authorization(self, auth: Authorization) -> None:
         self.authorizations.add(auth)
