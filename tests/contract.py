@@ -93,7 +93,8 @@ class Contract:
         self._operations = []
         for path, item in spec["paths"].items():
             prefix = "" if path in ROOT_PATHS else "/api/v2"
-            pattern = re.compile("^" + prefix + re.sub(r"\{\w+\}", "[^/]+", path) + "/?$")
+            template = re.sub(r"\{\w+\}", "[^/]+", path.rstrip("/"))
+            pattern = re.compile(f"^{prefix}{template}/?$")
             for method, operation in item.items():
                 if method == "parameters":
                     continue

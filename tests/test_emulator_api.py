@@ -22,6 +22,11 @@ def test_health_and_ready_need_no_token(influxdb):
     assert api_call(influxdb, "GET", "/ready", token="").json()["status"] == "ready"
 
 
+def test_the_api_root_lists_the_routes_without_a_token(influxdb):
+    routes = api_call(influxdb, "GET", "/api/v2/", token="").json()
+    assert (routes["buckets"], routes["tasks"]) == ("/api/v2/buckets", "/api/v2/tasks")
+
+
 def test_a_set_up_server_refuses_onboarding_with_422(influxdb):
     assert api_call(influxdb, "GET", "/api/v2/setup", token="").json() == {"allowed": False}
     response = api_call(influxdb, "POST", "/api/v2/setup", token="",

@@ -53,10 +53,6 @@ class Call:
             raise ApiError(INVALID, f"{failure}: expected a JSON object")
         return data
 
-    def permission(self, action: str, kind: str, org_id: str | None = None,
-                   resource_id: str | None = None) -> Permission:
-        return Permission(action, kind, org_id, resource_id)
-
     def require(self, action: str, kind: str, org_id: str | None = None,
                 resource_id: str | None = None) -> None:
         require(self.auth.permissions, Permission(action, kind, org_id, resource_id))

@@ -14,12 +14,10 @@ import os
 from tests.influxdb_emulator.api import Call, Reply, Route, typed
 from tests.influxdb_emulator.errors import FORBIDDEN, INVALID, NOT_FOUND, ApiError
 from tests.influxdb_emulator.ids import parse_id
-from tests.influxdb_emulator.model import Authorization, now
+from tests.influxdb_emulator.model import STATUSES, Authorization, now
 from tests.influxdb_emulator.orgs import org_by_name
 from tests.influxdb_emulator.permissions import READ, WRITE, holds, permission_from_json
 from tests.influxdb_emulator.store import Store
-
-STATUSES = ("active", "inactive")
 
 
 def new_token() -> str:

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 
 from tests.influxdb_emulator.permissions import Permission
 
+# What tokens and tasks may be.
+STATUSES = ("active", "inactive")
+
 
 def now() -> str:
     """A Go time.Time as JSON (RFC 3339 with sub-second digits, UTC)."""

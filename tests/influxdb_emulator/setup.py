@@ -71,7 +71,21 @@ def ready(call: Call) -> Reply:
     return Reply(200, {"status": "ready", "started": STARTED, "up": f"{up:.3f}s"})
 
 
+def api_routes(call: Call) -> Reply:
+    """GET /api/v2: where the main resources live (http.apiLinks), for anyone."""
+    routes = {kind: f"/api/v2/{kind}" for kind in (
+        "authorizations", "buckets", "dashboards", "variables", "me", "flags", "orgs", "setup",
+        "signin", "signout", "sources", "tasks", "telegrafs", "users", "write")}
+    routes["query"] = {"self": "/api/v2/query", "ast": "/api/v2/query/ast",
+                       "analyze": "/api/v2/query/analyze",
+                       "suggestions": "/api/v2/query/suggestions"}
+    routes["system"] = {"metrics": "/metrics", "debug": "/debug/pprof", "health": "/health"}
+    routes["external"] = {"statusFeed": "https://www.influxdata.com/feed/json"}
+    return Reply(200, routes)
+
+
 ROUTES = [
+    Route("GET", "/api/v2", api_routes, public=True),
     Route("GET", "/ping", ping, public=True),
     Route("HEAD", "/ping", ping, public=True),
     Route("GET", "/health", health, public=True),

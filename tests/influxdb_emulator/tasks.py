@@ -23,13 +23,12 @@ from tests.influxdb_emulator.flux_options import (
     rewrite_options,
 )
 from tests.influxdb_emulator.ids import parse_id
-from tests.influxdb_emulator.model import Task, now_seconds
+from tests.influxdb_emulator.model import STATUSES, Task, now_seconds
 from tests.influxdb_emulator.orgs import find_org
 from tests.influxdb_emulator.permissions import READ, WRITE
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
-STATUSES = ("active", "inactive")
 
 T = TypeVar("T")
 
