@@ -10,21 +10,10 @@ import base64
 import pytest
 
 from tests.influx_server import InfluxOrg, InfluxServer
-from tests.provider_host import ProviderHost, is_secret, secret
-from tests.provider_support import KINDS, TOKEN, Kind, provider_host
+from tests.provider_host import secret
+from tests.provider_support import KINDS, TOKEN, Kind, check_and_create, provider_host
 
 pytestmark = pytest.mark.parametrize("kind", KINDS, ids=str)
-
-
-def create(host: ProviderHost, kind: Kind, inputs: dict) -> tuple[str, dict, dict]:
-    """Check and create, as `pulumi up` does for a new resource: (id, outputs, checked inputs)."""
-    checked, failures = host.check(kind.provider, kind.type_name, "it", {}, inputs)
-    assert failures == []
-    # The engine keeps an input's secretness through check; the harness returns plain values.
-    marked = {key: inputs[key] if is_secret(inputs.get(key)) else value
-              for key, value in checked.items()}
-    id_, outs = host.create(kind.provider, kind.type_name, "it", marked)
-    return id_, outs, checked
 
 
 def listed_ids(kind: Kind, org: InfluxOrg) -> set[str]:
@@ -33,7 +22,7 @@ def listed_ids(kind: Kind, org: InfluxOrg) -> set[str]:
 
 def test_an_object_is_created_read_updated_replaced_and_deleted(kind: Kind, org: InfluxOrg):
     with provider_host(org.server) as host:
-        id_, outs, inputs = create(host, kind, kind.inputs(org))
+        id_, outs, inputs = check_and_create(host, kind, kind.inputs(org))
         assert kind.fetch(org, id_) is not None
         assert host.read(kind.provider, kind.type_name, "it", id_, outs) == (id_, outs)
         assert host.diff(kind.provider, kind.type_name, "it", id_, outs, inputs).changes is False
@@ -62,7 +51,7 @@ def test_create_adopts_a_lookalike_made_by_hand_instead_of_duplicating_it(kind: 
     made = kind.make_by_hand(org, inputs)
     before = listed_ids(kind, org)
     with provider_host(org.server) as host:
-        id_, outs, _ = create(host, kind, inputs)
+        id_, outs, _ = check_and_create(host, kind, inputs)
     assert id_ == made["id"]
     assert listed_ids(kind, org) == before
     seen = kind.observe(kind.fetch(org, id_))
@@ -73,7 +62,7 @@ def test_create_adopts_a_lookalike_made_by_hand_instead_of_duplicating_it(kind: 
 
 def test_refresh_shows_a_hand_edit_and_the_next_diff_undoes_it(kind: Kind, org: InfluxOrg):
     with provider_host(org.server) as host:
-        id_, outs, inputs = create(host, kind, kind.inputs(org))
+        id_, outs, inputs = check_and_create(host, kind, kind.inputs(org))
     org.server.api("PATCH", f"{kind.path}/{id_}", params=kind.org_params(org),
                    json=kind.hand_edit).raise_for_status()
     with provider_host(org.server) as host:  # a refresh is an operation of its own
@@ -85,7 +74,7 @@ def test_refresh_shows_a_hand_edit_and_the_next_diff_undoes_it(kind: Kind, org: 
 
 def test_refresh_drops_an_object_deleted_by_hand(kind: Kind, org: InfluxOrg):
     with provider_host(org.server) as host:
-        id_, outs, _ = create(host, kind, kind.inputs(org))
+        id_, outs, _ = check_and_create(host, kind, kind.inputs(org))
     org.server.api("DELETE", f"{kind.path}/{id_}", params=kind.org_params(org)).raise_for_status()
     with provider_host(org.server) as host:
         assert host.read(kind.provider, kind.type_name, "it", id_, outs) == ("", {})
@@ -98,7 +87,7 @@ def test_a_create_whose_answer_was_lost_is_retried_without_a_duplicate(
     emulator.add_fault(method="POST", path_prefix=kind.path, count=1, after_commit=True,
                        drop=True)
     with provider_host(org.server) as host:
-        id_, _, _ = create(host, kind, inputs)
+        id_, _, _ = check_and_create(host, kind, inputs)
     assert listed_ids(kind, org) - before == {id_}
     posts = [entry["status"] for entry in emulator.request_log()
              if (entry["method"], entry["path"]) == ("POST", kind.path)]
@@ -111,7 +100,7 @@ def test_create_survives_bursts_of_503(kind: Kind, org: InfluxOrg, emulator: Inf
     emulator.add_fault(method="GET", path_prefix=kind.path, count=2, status=503)
     emulator.add_fault(method="POST", path_prefix=kind.path, count=2, status=503)
     with provider_host(org.server) as host:
-        id_, _, _ = create(host, kind, inputs)
+        id_, _, _ = check_and_create(host, kind, inputs)
     assert listed_ids(kind, org) - before == {id_}
 
 
@@ -120,7 +109,7 @@ def test_no_token_in_the_pickled_provider_or_in_any_plain_output(kind: Kind, org
         inputs = kind.inputs(org)
         if kind is not TOKEN:  # the others take the credential they act with
             inputs["token"] = secret(org.token)
-        _, outs, _ = create(host, kind, inputs)
+        _, outs, _ = check_and_create(host, kind, inputs)
         plain = {key: value for key, value in outs.items() if key not in host.last_secret_keys}
         pickled = base64.b64decode(host.last_serialized_provider)
     tokens = [org.token, outs["token"]]

@@ -1,0 +1,87 @@
+"""AuthorizationToken specifics: servers that hide token values (InfluxDB 2.9, the emulator's
+--hashed-tokens), and tokens that may not create tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.influx_server import InfluxOrg, InfluxServer, create_org, delete_org
+from tests.provider_host import ProviderError
+from tests.provider_support import TOKEN, check_and_create, provider_host, scoped_token
+
+
+@pytest.fixture
+def hashed_org(hashed_emulator: InfluxServer) -> Iterator[InfluxOrg]:
+    org = create_org(hashed_emulator)
+    yield org
+    hashed_emulator.clear_faults()
+    delete_org(org)
+
+
+def tokens_described(org: InfluxOrg, description: str) -> list[dict]:
+    return [token for token in TOKEN.listed(org) if token.get("description") == description]
+
+
+def can_list_buckets(org: InfluxOrg, token: str) -> bool:
+    return org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id},
+                          headers={"Authorization": f"Token {token}"}).status_code == 200
+
+
+def test_read_keeps_the_value_from_state_when_the_server_hides_it(hashed_org: InfluxOrg):
+    with provider_host(hashed_org.server) as host:
+        id_, outs, _ = check_and_create(host, TOKEN, TOKEN.inputs(hashed_org))
+    assert TOKEN.fetch(hashed_org, id_)["token"] == ""
+    assert can_list_buckets(hashed_org, outs["token"])
+    with provider_host(hashed_org.server) as host:
+        assert host.read(TOKEN.provider, TOKEN.type_name, "it", id_, outs) == (id_, outs)
+
+
+def test_a_lookalike_whose_value_is_hidden_is_left_alone_and_a_new_token_made(
+        hashed_org: InfluxOrg, capfd: pytest.CaptureFixture):
+    inputs = TOKEN.inputs(hashed_org)
+    made = TOKEN.make_by_hand(hashed_org, inputs)
+    with provider_host(hashed_org.server) as host:
+        id_, outs, _ = check_and_create(host, TOKEN, inputs)
+    assert id_ != made["id"]
+    assert {token["id"] for token in tokens_described(hashed_org, inputs["description"])} == {
+        made["id"], id_}
+    assert can_list_buckets(hashed_org, outs["token"])
+    assert "the server does not show their values" in capfd.readouterr().err
+
+
+def test_a_token_made_by_a_create_whose_answer_was_lost_is_replaced_when_values_are_hidden(
+        hashed_org: InfluxOrg):
+    inputs = TOKEN.inputs(hashed_org)
+    hashed_org.server.add_fault(method="POST", path_prefix=TOKEN.path, count=1,
+                                after_commit=True, drop=True)
+    with provider_host(hashed_org.server) as host:
+        id_, outs, _ = check_and_create(host, TOKEN, inputs)
+    assert [token["id"] for token in tokens_described(hashed_org, inputs["description"])] == [id_]
+    assert can_list_buckets(hashed_org, outs["token"])
+
+
+def test_a_token_without_write_on_authorizations_gets_a_clear_401(org: InfluxOrg):
+    weak = scoped_token(org, ("read", "buckets"), ("write", "buckets"))
+    with provider_host(org.server, token=weak) as host, pytest.raises(ProviderError) as raised:
+        check_and_create(host, TOKEN, TOKEN.inputs(org))
+    assert "POST /api/v2/authorizations: 401 unauthorized" in raised.value.details
+    assert ("the token in influxdb:token / INFLUXDB_TOKEN is unknown or inactive, or lacks "
+            "write permission on authorizations") in raised.value.details
+    assert weak not in raised.value.details
+
+
+def test_a_token_cannot_grant_what_it_does_not_hold_and_is_told_so(org: InfluxOrg):
+    response = org.server.api("POST", "/api/v2/authorizations", json={
+        "orgID": org.id, "permissions": [
+            {"action": "write", "resource": {"type": "authorizations", "orgID": org.id}},
+            {"action": "read", "resource": {"type": "authorizations", "orgID": org.id}},
+            {"action": "write", "resource": {"type": "users"}}]})  # its own user's tokens
+    granter = response.json()["token"]
+    with provider_host(org.server, token=granter) as host, pytest.raises(ProviderError) as raised:
+        check_and_create(host, TOKEN, TOKEN.inputs(org))
+    assert "POST /api/v2/authorizations: 403" in raised.value.details
+    assert "cannot grant a permission it does not hold" in raised.value.details
+    assert granter not in raised.value.details

@@ -1,0 +1,57 @@
+"""Task specifics: names the server does not keep unique, the token a task is managed with, and
+updates that leave the script exactly as written.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.influx_server import InfluxOrg
+from tests.provider_host import secret
+from tests.provider_support import TASK, check_and_create, provider_host, scoped_token, task_flux
+
+
+def test_of_several_tasks_sharing_the_name_the_oldest_is_adopted_and_the_others_named(
+        org: InfluxOrg, capfd: pytest.CaptureFixture):
+    inputs = TASK.inputs(org)
+    oldest, newer = (TASK.make_by_hand(org, inputs) for _ in range(2))
+    with provider_host(org.server) as host:
+        id_, _, _ = check_and_create(host, TASK, inputs)
+    assert id_ == oldest["id"]
+    assert f"adopting the oldest ({oldest['id']}), leaving {newer['id']} alone" in (
+        capfd.readouterr().err)
+
+
+def test_a_task_is_managed_with_its_own_token_not_the_configured_one(org: InfluxOrg):
+    task_token = scoped_token(org, ("read", "tasks"), ("write", "tasks"))
+    inputs = {**TASK.inputs(org), "token": secret(task_token)}
+    with provider_host(org.server, token="revoked-or-never-valid") as host:
+        id_, outs, _ = check_and_create(host, TASK, inputs)
+        host.delete(TASK.provider, TASK.type_name, "it", id_, outs)
+    assert TASK.fetch(org, id_) is None
+
+
+def test_a_task_whose_own_token_was_deleted_is_still_refreshed_and_deleted(
+        org: InfluxOrg, capfd: pytest.CaptureFixture):
+    task_token = scoped_token(org, ("read", "tasks"), ("write", "tasks"))
+    with provider_host(org.server) as host:
+        id_, outs, _ = check_and_create(host, TASK, {**TASK.inputs(org),
+                                                     "token": secret(task_token)})
+    token_id = next(token["id"] for token in org.server.api(
+        "GET", "/api/v2/authorizations", params={"orgID": org.id}).json()["authorizations"]
+        if token["token"] == task_token)
+    org.server.api("DELETE", f"/api/v2/authorizations/{token_id}").raise_for_status()
+    with provider_host(org.server) as host:
+        assert host.read(TASK.provider, TASK.type_name, "it", id_, outs)[0] == id_
+        host.delete(TASK.provider, TASK.type_name, "it", id_, outs)
+    assert TASK.fetch(org, id_) is None
+    assert "trying again with the token in influxdb:token" in capfd.readouterr().err
+
+
+def test_an_update_stores_the_script_exactly_as_written(org: InfluxOrg):
+    with provider_host(org.server) as host:
+        id_, outs, inputs = check_and_create(host, TASK, TASK.inputs(org))
+        script = task_flux(inputs["name"], "30m") + "// tuned by hand\n"
+        host.update(TASK.provider, TASK.type_name, "it", id_, outs, {**inputs, "flux": script})
+    assert TASK.fetch(org, id_)["flux"] == script
+    assert TASK.fetch(org, id_)["every"] == "30m"
