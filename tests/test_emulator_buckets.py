@@ -199,3 +199,15 @@ def test_deleting_a_bucket_needs_write_on_it(org):
     response = api_call(org, "DELETE", f"/api/v2/buckets/{bucket['id']}", token=token)
     assert response.status_code == 401
     assert api_call(org, "GET", f"/api/v2/buckets/{bucket['id']}").status_code == 200
+
+
+def test_without_an_org_buckets_are_listed_in_id_order_both_ways(org):
+    created = [create_bucket(org, f"ordered{n}")["id"] for n in range(3)]
+    ascending = [b["id"] for b in api_call(org, "GET", "/api/v2/buckets",
+                                           params={"after": created[0]}).json()["buckets"]]
+    assert ascending[:2] == created[1:]
+    descending = api_call(org, "GET", "/api/v2/buckets",
+                          params={"descending": "true", "limit": 100}).json()["buckets"]
+    ids = [b["id"] for b in descending]
+    assert ids == sorted(ids, reverse=True)
+    assert created[2] in ids

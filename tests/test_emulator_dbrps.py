@@ -209,3 +209,15 @@ def test_mapping_permissions_are_bucket_permissions(org):
     response = api_call(org, "DELETE", f"/api/v2/dbrps/{mapping['id']}", token=token,
                         params={"orgID": org.id})
     assert response.status_code == 401
+
+
+def test_the_list_filters_on_whether_a_mapping_is_the_default(org):
+    bucket = bucket_id(org, "filtered")
+    default = create_mapping(org, bucket, "filtered", "one")
+    other = create_mapping(org, bucket, "filtered", "two")
+    assert [m["id"] for m in listed(org, db="filtered", default="true")] == [default["id"]]
+    assert [m["id"] for m in listed(org, db="filtered", default="false")] == [other["id"],
+                                                                              bucket]
+    response = api_call(org, "GET", "/api/v2/dbrps", params={"orgID": org.id,
+                                                             "default": "maybe"})
+    assert response.status_code == 400

@@ -75,6 +75,17 @@ def typed(data: dict, key: str, kind: type, default: Any = None) -> Any:
     return value
 
 
+_BOOLEANS = {"1": True, "t": True, "T": True, "true": True, "TRUE": True, "True": True,
+             "0": False, "f": False, "F": False, "false": False, "FALSE": False, "False": False}
+
+
+def parse_bool(text: str) -> bool:
+    """Go's strconv.ParseBool; ValueError for anything else."""
+    if text not in _BOOLEANS:
+        raise ValueError(f"invalid boolean {text!r}")
+    return _BOOLEANS[text]
+
+
 @dataclass(frozen=True)
 class Route:
     method: str

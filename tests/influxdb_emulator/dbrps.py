@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from tests.influxdb_emulator import mappings
-from tests.influxdb_emulator.api import Call, Reply, Route, typed
+from tests.influxdb_emulator.api import Call, Reply, Route, parse_bool, typed
 from tests.influxdb_emulator.buckets import find_bucket
 from tests.influxdb_emulator.errors import CONFLICT, INVALID, NOT_FOUND, ApiError
 from tests.influxdb_emulator.ids import parse_id
@@ -104,15 +104,15 @@ def list_dbrps(call: Call) -> Reply:
     wanted = {"id": _query_id(call, "id", "DBRP"),
               "bucket_id": _query_id(call, "bucketID", "bucket"),
               "database": call.arg("db") or None, "retention_policy": call.arg("rp") or None}
-    default = call.arg("default")
-    if default and default.lower() not in ("true", "false", "1", "0", "t", "f"):
-        raise ApiError(INVALID, "invalid default parameter")
+    try:
+        default = parse_bool(call.arg("default")) if call.arg("default") else None
+    except ValueError:
+        raise ApiError(INVALID, "invalid default parameter") from None
     content = []
     for mapping, is_default in mappings.listed_mappings(call.store, org_id):
         matches = all(value is None or getattr(mapping, key) == value
                       for key, value in wanted.items())
-        if default and is_default != (default.lower() in ("true", "1", "t")):
-            matches = False
+        matches = matches and default in (None, is_default)
         if matches and call.can(READ, "buckets", org_id, mapping.bucket_id):
             content.append(mapping.to_json(is_default))
     return Reply(200, {"content": content})

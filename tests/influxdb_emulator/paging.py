@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from tests.influxdb_emulator.api import Call
+from tests.influxdb_emulator.api import Call, parse_bool
 from tests.influxdb_emulator.errors import INVALID, ApiError
 from tests.influxdb_emulator.ids import parse_id
 
@@ -34,10 +34,11 @@ def find_options(call: Call) -> FindOptions:
     limit = _integer(call.arg("limit"), "limit is invalid", DEFAULT_PAGE_SIZE)
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ApiError(INVALID, f"limit must be between 1 and {MAX_PAGE_SIZE}")
-    descending = call.arg("descending").lower()
-    if descending not in ("", "true", "false", "1", "0", "t", "f"):
-        raise ApiError(INVALID, "descending is invalid")
-    return FindOptions(limit, offset, after, descending in ("true", "1", "t"))
+    try:
+        descending = parse_bool(call.arg("descending")) if call.arg("descending") else False
+    except ValueError:
+        raise ApiError(INVALID, "descending is invalid") from None
+    return FindOptions(limit, offset, after, descending)
 
 
 def _integer(text: str, failure: str, default: int) -> int:

@@ -67,7 +67,7 @@ def _status(data: dict) -> str | None:
 
 
 def post_task(call: Call) -> Reply:
-    data = _decoded(lambda: call.json_object("failed to decode request"))
+    data = _decoded(call.json_object)
     flux, org_id, status = _decoded(lambda: _create_fields(data))
     if not org_id:
         org = call.store.org_named(data["org"])
@@ -162,31 +162,35 @@ def patch_task(call: Call) -> Reply:
 
 
 def _task_update(call: Call) -> dict:
-    """TaskUpdate as decoded and validated (its Validate is a switch: first match wins)."""
+    """TaskUpdate as decoded and validated; its Validate is a switch, so only the first
+    matching case counts (a non-zero every skips every later check)."""
     data = call.json_object()
-    update = {key: typed(data, key, str) for key in ("flux", "description", "name", "cron")}
-    update["status"] = typed(data, "status", str)
+    update = {key: typed(data, key, str) for key in ("flux", "status", "description", "name",
+                                                    "cron")}
     for key in ("every", "offset"):
         text = typed(data, key, str)
         try:
             update[key] = Duration.parse(text) if text else None
         except ValueError as error:
             raise ApiError(INVALID, str(error)) from None
-    every, offset = update["every"], update["offset"]
-    options_given = update["name"] or update["cron"] or (every and not every.is_zero()) or (
-        offset and not offset.is_zero())
-    if every and not every.is_zero() and update["cron"]:
+    every_given = update["every"] is not None and not update["every"].is_zero()
+    offset_given = update["offset"] is not None and not update["offset"].is_zero()
+    update["options_given"] = bool(update["name"] or update["cron"] or every_given
+                                   or offset_given)
+    if every_given and update["cron"]:
         raise ApiError(INVALID, "cannot specify both every and cron")
-    if not (every and not every.is_zero()) and offset and not offset.is_zero():
+    if every_given:
+        return update
+    if offset_given:
         try:
-            offset.go_seconds()
+            update["offset"].go_seconds()
         except ValueError as error:
-            raise ApiError(INVALID, f"offset: {offset}, {error} is invalid, "
+            raise ApiError(INVALID, f"offset: {update['offset']}, {error} is invalid, "
                                     "the largest unit supported is h") from None
-    if update["flux"] is None and update["status"] is None and not options_given:
+    elif update["flux"] is None and update["status"] is None and not update["options_given"]:
         raise ApiError(INVALID, "cannot update task without content")
-    _status(data)
-    update["options_given"] = bool(options_given)
+    elif update["status"] is not None and update["status"] not in STATUSES:
+        raise ApiError(INVALID, f'invalid task status: "{update["status"]}"')
     return update
 
 
