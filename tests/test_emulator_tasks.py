@@ -90,6 +90,19 @@ def test_a_syntax_error_is_400_invalid_options_with_its_position(org, flux):
     assert response.json()["message"].startswith("invalid options: error @1:")
 
 
+def test_a_malformed_duration_is_400_invalid_options(org):
+    response = post_task(org, 'option task = {name: "a", every: 1x}')
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("invalid options: ")
+
+
+def test_a_patch_with_a_malformed_duration_is_400(org):
+    task = create_task(org)
+    response = patch_task(org, task, every="soon")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("failed to decode request: ")
+
+
 def test_an_offset_in_days_is_a_500(org):
     response = post_task(org, 'option task = {name: "a", every: 1d, offset: 1d}')
     assert response.status_code == 500
