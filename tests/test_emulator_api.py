@@ -141,3 +141,16 @@ def test_secrets_need_secret_permissions_in_the_org(org):
     response = api_call(org, "PATCH", f"/api/v2/orgs/{org.id}/secrets", token=reader,
                         json={"k": "v"})
     assert response.status_code == 401
+
+
+def test_users_are_created_read_and_deleted_with_user_permissions(org):
+    created = api_call(org, "POST", "/api/v2/users", json={"name": f"{org.name}-user"})
+    assert created.status_code == 201
+    path = f"/api/v2/users/{created.json()['id']}"
+    assert api_call(org, "GET", path).json()["name"] == f"{org.name}-user"
+    scoped = scoped_token(org, ("write", "buckets", None))
+    assert api_call(org, "POST", "/api/v2/users", token=scoped,
+                    json={"name": "intruder"}).status_code == 401
+    assert api_call(org, "DELETE", path, token=scoped).status_code == 401
+    assert api_call(org, "DELETE", path).status_code == 204
+    assert api_call(org, "GET", path).status_code == 404

@@ -76,6 +76,7 @@ def test_the_listed_undocumented_answers_are_exactly_what_the_server_gives(org, 
     call(org, "GET", "/api/v2/buckets/not-an-id")
     call(org, "GET", "/api/v2/tasks", params={"limit": 0})
     call(org, "GET", "/api/v2/orgs/0123456789abcdef/secrets")
+    call(org, "GET", "/api/v2/users/0123456789abcdef")
     reader = scoped_token(org, ("read", "orgs", org.id), ("read", "secrets", None),
                           ("write", "authorizations", None), ("write", "users", user_id(org)))
     call(org, "PATCH", f"/api/v2/orgs/{org.id}/secrets", token=reader, json={"k": "v"})
