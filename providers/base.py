@@ -9,6 +9,7 @@ comes from its arguments, the module-level settings and the listing cache.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -117,12 +118,13 @@ def adopt_or_create(
     A create that failed ambiguously, or lost a race (conflict), lists again and retries, so it
     adopts what the lost answer created instead of creating a duplicate.
     """
-    for attempt in range(1, CREATE_ATTEMPTS + 1):
+    started = time.monotonic()
+    for attempt in itertools.count(1):
         existing = find(listing.objects())
         try:
             made = create() if existing is None else adopt(existing)
         except (AmbiguousWrite, Conflict) as failure:
-            if attempt == CREATE_ATTEMPTS:
+            if attempt >= CREATE_ATTEMPTS or time.monotonic() - started > client.retry.budget:
                 raise
             log.warning("%s; looking for it before trying again", failure)
             listing.reload()
@@ -130,7 +132,6 @@ def adopt_or_create(
             continue
         listing.remember(made)
         return made
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def discard(client: InfluxClient, path: str, listing: Listing, id_: str,

@@ -50,7 +50,7 @@ class RetryPolicy:
     attempts: int = 5
     base_delay: float = 0.25
     max_delay: float = 4.0
-    budget: float = 30.0
+    budget: float = 20.0
 
     def backoff(self, attempt: int) -> float:
         """Exponential delay before try `attempt + 1`, half of it random (equal jitter)."""
@@ -76,7 +76,7 @@ class InfluxClient:
         *,
         token_source: str = CONFIGURED_TOKEN,
         connect_timeout: float = 5.0,
-        read_timeout: float = 15.0,
+        read_timeout: float = 10.0,
         retry: RetryPolicy = RetryPolicy(),
     ) -> None:
         self.url = url.rstrip("/")
@@ -110,17 +110,16 @@ class InfluxClient:
                 body: dict | None = None) -> Any:
         """Send one call, retrying what is safe to retry; the decoded answer, None if empty."""
         started = time.monotonic()
-        for attempt in range(1, self.retry.attempts + 1):
+        for attempt in itertools.count(1):
             outcome = self._try(method, path, params, body, attempt)
             if not isinstance(outcome, _Retry):
                 return outcome
             elapsed = time.monotonic() - started
-            if attempt == self.retry.attempts or elapsed + outcome.delay > self.retry.budget:
+            if attempt >= self.retry.attempts or elapsed + outcome.delay > self.retry.budget:
                 raise outcome.error
             log.warning("%s; retrying in %.1f s (attempt %d of %d)",
                         outcome.error, outcome.delay, attempt + 1, self.retry.attempts)
             time.sleep(outcome.delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _try(self, method: str, path: str, params: dict | None, body: dict | None,
              attempt: int) -> Any:
@@ -158,8 +157,10 @@ class InfluxClient:
             answer = {}
         message = str(answer.get("message") or response.text[:200] or response.reason)
         status = response.status_code
+        if self._token:  # in case a server ever echoes it
+            message = message.replace(self._token, "<token>")
         return error_class_for(status)(
-            method, path, message.replace(self._token, "<token>"), status=status,
+            method, path, message, status=status,
             code=answer.get("code"), hint=self._permission_hint(method, path, status, message))
 
     def _permission_hint(self, method: str, path: str, status: int, message: str) -> str:
