@@ -20,7 +20,7 @@ from providers.bucket import BucketProvider
 from providers.dbrp import DbrpProvider
 from providers.task import TaskProvider
 from tests.influx_server import InfluxOrg, InfluxServer
-from tests.provider_host import ProviderHost, secret
+from tests.provider_host import ProviderHost, is_secret, secret
 
 OTHER_ID = "0123456789abcdef"  # a well-formed ID that is not this org's
 
@@ -33,6 +33,17 @@ def provider_host(server: InfluxServer, token: str | None = None,
         host.configure({"influxdb:url": url or server.url, "influxdb:org": server.org,
                         "influxdb:token": secret(token or server.token)})
         yield host
+
+
+def check_and_create(host: ProviderHost, kind: Kind, inputs: dict) -> tuple[str, dict, dict]:
+    """Check and create, as `pulumi up` does for a new resource: (id, outputs, checked inputs)."""
+    checked, failures = host.check(kind.provider, kind.type_name, "it", {}, inputs)
+    assert failures == []
+    # The engine keeps an input's secretness through check; the harness returns plain values.
+    marked = {key: inputs[key] if is_secret(inputs.get(key)) else value
+              for key, value in checked.items()}
+    id_, outs = host.create(kind.provider, kind.type_name, "it", marked)
+    return id_, outs, checked
 
 
 def unique(prefix: str) -> str:
