@@ -23,8 +23,8 @@ class InfluxServer:
     """A running InfluxDB (emulated or real) and its operator token."""
 
     url: str
-    token: str
-    org: str
+    token: str = field(repr=False)  # pytest prints fixture reprs in failure reports
+    org: str = "rubin"
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
