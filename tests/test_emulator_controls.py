@@ -29,12 +29,19 @@ def org_id(emulator) -> str:
     return response.json()["orgs"][0]["id"]
 
 
-def test_the_request_log_lists_method_path_query_and_status(emulator):
+def test_the_request_log_lists_method_path_query_status_and_token_id(emulator):
+    operator = next(auth["id"] for auth in emulator.api("GET", "/api/v2/authorizations").json()[
+        "authorizations"] if auth["token"] == emulator.token)
+    emulator.clear_request_log()
     api_call(emulator, "GET", "/api/v2/orgs", params={"org": emulator.org})
     api_call(emulator, "GET", "/api/v2/buckets", token="")
-    assert emulator.request_log() == [
-        {"method": "GET", "path": "/api/v2/orgs", "query": f"org={emulator.org}", "status": 200},
-        {"method": "GET", "path": "/api/v2/buckets", "query": "", "status": 401}]
+    log = emulator.request_log()
+    assert log == [
+        {"method": "GET", "path": "/api/v2/orgs", "query": f"org={emulator.org}", "status": 200,
+         "authorization": operator},
+        {"method": "GET", "path": "/api/v2/buckets", "query": "", "status": 401,
+         "authorization": None}]
+    assert emulator.token not in str(log)
 
 
 def test_clearing_the_request_log_empties_it(emulator):

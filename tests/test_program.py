@@ -302,7 +302,22 @@ def test_the_scoped_token_holds_only_task_and_org_read_permissions(engine, monit
                p["resource"].get("id") == monitored_org.id for p in token["permissions"])
 
 
-def test_tasks_are_managed_with_the_scoped_token(engine, monitored_org):
+def test_tasks_are_written_with_the_scoped_token_and_the_rest_with_the_operator_token(
+        engine, monitored_org, emulator):
+    succeeded(engine.up())
+    scoped_id = next(a["id"] for a in authorizations(monitored_org)
+                     if a["description"] == "rubin-influx-tools: task management")
+    log = [entry for entry in emulator.request_log() if entry["method"] in WRITES]
+
+    task_writes = [entry for entry in log if entry["path"].startswith("/api/v2/tasks")]
+    other_writes = [entry for entry in log if not entry["path"].startswith("/api/v2/tasks")]
+
+    assert len(task_writes) == 9
+    assert {entry["authorization"] for entry in task_writes} == {scoped_id}
+    assert other_writes and scoped_id not in {entry["authorization"] for entry in other_writes}
+
+
+def test_an_inactive_scoped_token_stops_task_updates(engine, monitored_org):
     up = succeeded(engine.up())
     token = next(a for a in authorizations(monitored_org)
                  if a["description"] == "rubin-influx-tools: task management")

@@ -14,7 +14,8 @@ Behaviour follows the InfluxDB Go source where the OpenAPI contract disagrees wi
 rules are in the modules (orgs, buckets, dbrps, authorizations, tasks, secrets, setup).
 
 Test controls, without authentication and for loopback clients only:
-- `GET /_emulator/requests`: `[{"method", "path", "query", "status"}]` of every API request
+- `GET /_emulator/requests`: `[{"method", "path", "query", "status", "authorization"}]` (the ID
+  of the token the request carried, never its value) of every API request
   since the last `DELETE /_emulator/requests` (status 0 when the connection was dropped);
 - `POST /_emulator/faults` with `{"count", "method"?, "path_prefix"?, "status"?, "delay_s"?,
   "drop"?, "after_commit"?, "retry_after"?}`: the next `count` matching requests fail (see

@@ -71,9 +71,12 @@ class Controls:
                     return fault
         return None
 
-    def record(self, method: str, path: str, query: str, status: int) -> None:
+    def record(self, method: str, path: str, query: str, status: int,
+               authorization: str | None) -> None:
+        """Log a request; `authorization` is the ID (never the value) of the token it carried."""
         with self._lock:
-            self._log.append({"method": method, "path": path, "query": query, "status": status})
+            self._log.append({"method": method, "path": path, "query": query, "status": status,
+                              "authorization": authorization})
 
     def requests(self) -> list[dict]:
         with self._lock:

@@ -63,8 +63,15 @@ class RequestHandler(BaseHTTPRequestHandler):
         if fault and fault.fails:  # after_commit: the change is made, the answer is lost
             self._fail(fault, path, query)
             return
-        controls.record(self.command, path, query, reply.status)
+        controls.record(self.command, path, query, reply.status, self._authorization_id())
         self._send(reply)
+
+    def _authorization_id(self) -> str | None:
+        """Which token a request used, for tests of least privilege (its ID, not its value)."""
+        _, _, token = self.headers.get("Authorization", "").partition(" ")
+        with self.server.store.lock:
+            auth = self.server.store.authorization_for(token) if token else None
+        return auth.id if auth else None
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -77,7 +84,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _fail(self, fault: Fault, path: str, query: str) -> None:
-        self.server.controls.record(self.command, path, query, 0 if fault.drop else fault.status)
+        self.server.controls.record(self.command, path, query, 0 if fault.drop else fault.status,
+                                    self._authorization_id())
         if fault.drop:
             self.close_connection = True
             return
