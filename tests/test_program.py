@@ -360,3 +360,23 @@ def test_no_token_appears_in_plain_in_state_outputs_or_logs(engine, monitored_or
         assert token not in json.dumps([result.log, str(result.outputs)])
     plain_outputs = {k: v for k, v in result.outputs.items() if not isinstance(v, Secret)}
     assert scoped not in json.dumps(plain_outputs)
+
+
+def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(engine,
+                                                                              monitored_org):
+    succeeded(engine.up())
+    lost = next(a for a in authorizations(monitored_org)
+                if a["description"] == "rubin-influx-tools: task management")
+    monitored_org.server.api("DELETE", f"/api/v2/authorizations/{lost['id']}").raise_for_status()
+
+    refreshed = succeeded(engine.refresh())
+    recreated = succeeded(engine.up())
+    engine.config["rubin-influx-tools:checkEvery"] = "10m"
+    updated = succeeded(engine.up())
+    destroyed = succeeded(engine.destroy())
+
+    assert refreshed.names("refresh-delete") == ["token/tasks"]
+    assert recreated.names("create") == ["token/tasks"]
+    assert len(updated.names("update")) == 6
+    assert len(destroyed.names("delete")) == 18
+    assert tasks(monitored_org) == []
