@@ -20,6 +20,10 @@ org = influx.find_org(settings.connection.org)
 buckets = influx.list_buckets(org["id"])
 plan = plan_org(buckets, settings.tasks, ignore_buckets=settings.ignore_buckets,
                 map_system_buckets=settings.map_system_buckets)
+if plan.unmappable:
+    pulumi.log.warn(
+        f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
+        "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
 
 # --- Safety: compare with the apps of the last run before declaring anything -------------------
 # Every resource takes org_id, and org_id only resolves once the check passed, so a stop here
@@ -41,10 +45,6 @@ def approve_run(previous_apps: list[str] | None) -> str:
 
 
 org_id = last_run.get_output("apps").apply(approve_run)
-if plan.unmappable:
-    pulumi.log.warn(
-        f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
-        "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
 
 # --- Buckets the program owns, and DBRP mappings so InfluxQL and Chronograf see every bucket ---
 def mapping(bucket_name: str, bucket_id: pulumi.Input[str], retention_policy: str) -> Dbrp:
