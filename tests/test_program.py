@@ -380,3 +380,20 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     assert len(updated.names("update")) == 6
     assert len(destroyed.names("delete")) == 18
     assert tasks(monitored_org) == []
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("rubin-influx-tools:checkEvery", "30s", "checkEvery='30s' is shorter than 1m"),
+    ("rubin-influx-tools:diskWarnPercent", 99, "diskWarnPercent (99) must be below"),
+    ("rubin-influx-tools:multiappBucket", "multiapp", "multiappBucket is 'multiapp'"),
+    ("influxdb:org", "", "influxdb:org"),
+])
+def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine, emulator, key,
+                                                                          value, message):
+    engine.config[key] = value
+
+    result = engine.up()
+
+    assert result.error is not None and message in result.error
+    assert result.steps == []
+    assert writes(emulator) == []
