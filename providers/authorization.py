@@ -25,12 +25,12 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pulumi import Input, Output, ResourceOptions
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
-from providers.base import InfluxProvider, adopt_or_create, discard, live, with_secret_outputs
+from providers.base import InfluxProvider, adopt_or_create, discard, with_secret_outputs
 from providers.client import InfluxClient
 from providers.inputs import failures, influx_id, status, text
-from providers.listing import Listing, listing
+from providers.listing import Listing, Loader
 
 PATH = "/api/v2/authorizations"
 RESOURCE_TYPES = frozenset({
@@ -79,6 +79,7 @@ def canonical(granted: list[dict]) -> list[dict]:
 
 
 class AuthorizationTokenProvider(InfluxProvider):
+    path = PATH
     replace_keys = ("org_id", "permissions")
     update_keys = ("description", "status")
     defaults: ClassVar[dict[str, Any]] = {"description": "", "status": "active"}
@@ -100,7 +101,7 @@ class AuthorizationTokenProvider(InfluxProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        tokens = authorizations(client, props["org_id"])
+        tokens = self.listing(client, props["org_id"])
         hidden = {found["id"] for found in tokens.objects()
                   if same_identity(found, props) and not found.get("token")}
         if hidden:
@@ -111,35 +112,45 @@ class AuthorizationTokenProvider(InfluxProvider):
             client, tokens,
             find=lambda found: next((auth for auth in found if same_identity(auth, props)
                                      and auth["id"] not in hidden), None),
-            adopt=lambda existing: adopt(client, tokens, existing, props),
+            adopt=lambda existing: self.adopt(client, tokens, existing, props),
             create=lambda: create(client, props),
         )
-        return CreateResult(token["id"], outputs(token, props))
+        return CreateResult(token["id"], self.state(token, props))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        token = self.with_fallback(props, lambda client: live(
-            authorizations(client, props["org_id"]), id_,
-            lambda found: client.get(f"{PATH}/{found}")))
-        if token is None:
-            return ReadResult("", {})
-        return ReadResult(id_, outputs(token, props))
+    def adopt(self, client: InfluxClient, tokens: Listing, existing: dict,
+              props: dict[str, Any]) -> dict:
+        if not existing.get("token"):
+            # Made by an ambiguous create of ours whose answer was lost: no one has the value.
+            log.warning("deleting token %s, created by a request whose answer was lost",
+                        existing["id"])
+            discard(client, f"{PATH}/{existing['id']}", tokens, existing["id"])
+            return create(client, props)
+        return self.patch(client, existing["id"], existing, props) or existing
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = self.client(news)
-        token = patch(client, id_, olds, news)
-        if token is None:
-            return UpdateResult({**olds, **news})
-        authorizations(client, news["org_id"]).remember(token)
-        return UpdateResult(outputs(token, olds))
+    # The hooks behind read, update and delete.
+    def loader(self, client: InfluxClient) -> Loader:
+        return client.list_authorizations
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self.with_fallback(props, lambda client: discard(
-            client, f"{PATH}/{id_}", authorizations(client, props["org_id"]), id_))
+    def patch(self, client: InfluxClient, id_: str, current: dict[str, Any],
+              desired: dict[str, Any]) -> dict | None:
+        """PATCH the status and description where they differ; None when neither does."""
+        body = {key: desired[key] for key in ("status", "description")
+                if (current.get(key) or "") != desired[key]}
+        return client.patch(f"{PATH}/{id_}", body) if body else None
 
+    def outputs(self, token: dict, props: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "org_id": token["orgID"],
+            "description": token.get("description") or "",
+            "permissions": canonical(token["permissions"]),
+            "status": token["status"],
+            "token": token.get("token") or props.get("token", ""),
+            "user_id": token.get("userID", ""),
+        }
 
-# The API calls behind them.
-def authorizations(client: InfluxClient, org_id: str) -> Listing:
-    return listing(client.list_authorizations, org_id)
+    def updated(self, token: dict, olds: dict[str, Any], _news: dict[str, Any]) -> dict[str, Any]:
+        # The value is no input: a server that hides it leaves the one in state.
+        return self.state(token, olds)
 
 
 def same_identity(token: dict, props: dict[str, Any]) -> bool:
@@ -151,34 +162,6 @@ def same_identity(token: dict, props: dict[str, Any]) -> bool:
 def create(client: InfluxClient, props: dict[str, Any]) -> dict:
     return client.post(PATH, {"orgID": props["org_id"], "description": props["description"],
                               "status": props["status"], "permissions": props["permissions"]})
-
-
-def adopt(client: InfluxClient, tokens: Listing, existing: dict, props: dict[str, Any]) -> dict:
-    if not existing.get("token"):
-        # Made by an ambiguous create of ours whose answer was lost: no one has the value.
-        log.warning("deleting token %s, created by a request whose answer was lost", existing["id"])
-        discard(client, f"{PATH}/{existing['id']}", tokens, existing["id"])
-        return create(client, props)
-    return patch(client, existing["id"], existing, props) or existing
-
-
-def patch(client: InfluxClient, id_: str, current: dict[str, Any],
-          desired: dict[str, Any]) -> dict | None:
-    """PATCH the status and description where they differ; None when neither does."""
-    body = {key: desired[key] for key in ("status", "description")
-            if (current.get(key) or "") != desired[key]}
-    return client.patch(f"{PATH}/{id_}", body) if body else None
-
-
-def outputs(token: dict, props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "org_id": token["orgID"],
-        "description": token.get("description") or "",
-        "permissions": canonical(token["permissions"]),
-        "status": token["status"],
-        "token": token.get("token") or props.get("token", ""),
-        "user_id": token.get("userID", ""),
-    }
 
 
 class AuthorizationToken(Resource, module="influxdb", name="AuthorizationToken"):

@@ -1,5 +1,6 @@
 """What the four InfluxDB providers share: configure(), check() and diff() driven by class
-attributes, the credential each call uses, and the adopt-or-create loop.
+attributes; read(), update() and delete() driven by small hooks; the credential each call uses
+and keeps; and the adopt-or-create loop.
 
 Providers keep nothing on the instance: Pulumi pickles it into every resource's `__provider`,
 which must hold no secret and be the same for every resource of a type. Everything a call needs
@@ -16,13 +17,21 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from pulumi import Input, Output, ResourceOptions
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from providers import settings
 from providers.client import CONFIGURED_TOKEN, InfluxClient
 from providers.errors import AmbiguousWrite, Conflict, NotFound, Unauthorized
 from providers.inputs import is_unknown, whole_number
-from providers.listing import Listing
+from providers.listing import Listing, Loader, listing
 
 CREATE_ATTEMPTS = 5
 
@@ -36,8 +45,12 @@ class InfluxProvider(ResourceProvider):
     Subclasses name the inputs that force a replacement (`replace_keys`), those updated in place
     (`update_keys`), the `defaults` of optional inputs, and the input holding a token to use
     instead of the configured one (`credential`, None when the resource takes none).
+
+    read(), update() and delete() use the object's API `path` and the hooks `loader()`,
+    `patch()` and `outputs()`; `fetch()`, `params()` and `updated()` where a kind differs.
     """
 
+    path: ClassVar[str] = ""
     replace_keys: ClassVar[tuple[str, ...]] = ()
     update_keys: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
@@ -69,6 +82,63 @@ class InfluxProvider(ResourceProvider):
     def delete_first(self, _olds: dict[str, Any], _news: dict[str, Any]) -> bool:
         """Whether a replacement must delete the old object before creating the new one."""
         return False
+
+    # Read, update and delete.
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        found = self.with_fallback(props, lambda client: live(
+            self.listing(client, props["org_id"]), id_,
+            lambda missing: self.fetch(client, missing, props)))
+        if found is None:
+            return ReadResult("", {})
+        return ReadResult(id_, self.state(found, props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = self.client(news)
+        found = self.patch(client, id_, olds, news)
+        if found is None:  # nothing the server keeps changed
+            return UpdateResult({**olds, **news})
+        self.listing(client, news["org_id"]).remember(found)
+        return UpdateResult(self.updated(found, olds, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.with_fallback(props, lambda client: discard(
+            client, f"{self.path}/{id_}", self.listing(client, props["org_id"]), id_,
+            self.params(props)))
+
+    def listing(self, client: InfluxClient, org_id: str) -> Listing:
+        """The cached listing of this kind of object in the org, as `client` sees it."""
+        return listing(self.loader(client), org_id)
+
+    def state(self, found: dict, props: dict[str, Any]) -> dict[str, Any]:
+        """The outputs for the object as the server has it, with the resource's own token."""
+        return {**self.outputs(found, props), **self.kept_credential(props)}
+
+    # Hooks.
+    def loader(self, client: InfluxClient) -> Loader:
+        """The client's list_* method for this kind of object."""
+        raise NotImplementedError
+
+    def patch(self, client: InfluxClient, id_: str, current: dict[str, Any],
+              desired: dict[str, Any]) -> dict | None:
+        """PATCH what differs between the current and the desired object; None when nothing
+        the server keeps does."""
+        raise NotImplementedError
+
+    def outputs(self, found: dict, props: dict[str, Any]) -> dict[str, Any]:
+        """The object as the server has it, in the shape of the outputs (no credential)."""
+        raise NotImplementedError
+
+    def params(self, _props: dict[str, Any]) -> dict | None:
+        """Query parameters the object's URL needs besides its ID."""
+        return None
+
+    def fetch(self, client: InfluxClient, id_: str, props: dict[str, Any]) -> dict:
+        """GET one object (one the listing lacks); NotFound when it is gone."""
+        return client.get(f"{self.path}/{id_}", self.params(props))
+
+    def updated(self, found: dict, _olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """The outputs after a PATCH: taken with the new inputs."""
+        return self.state(found, news)
 
     # Credentials.
     def client(self, props: dict[str, Any]) -> InfluxClient:

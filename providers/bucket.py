@@ -11,19 +11,12 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pulumi import Input, Output, ResourceOptions
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
-from providers.base import (
-    InfluxProvider,
-    adopt_or_create,
-    discard,
-    live,
-    secret_token,
-    with_secret_outputs,
-)
+from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.inputs import all_of, failures, influx_id, name, text
-from providers.listing import Listing, listing
+from providers.listing import Loader
 
 PATH = "/api/v2/buckets"
 HOUR, DAY = 3600, 86400
@@ -56,6 +49,7 @@ RULES = {
 
 
 class BucketProvider(InfluxProvider):
+    path = PATH
     replace_keys = ("org_id", "name")
     update_keys = ("retention_seconds", "description")
     defaults: ClassVar[dict[str, Any]] = {"retention_seconds": 0, "description": ""}
@@ -66,44 +60,34 @@ class BucketProvider(InfluxProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         bucket = adopt_or_create(
-            client, buckets(client, props["org_id"]),
+            client, self.listing(client, props["org_id"]),
             find=lambda found: next((b for b in found if b["name"] == props["name"]), None),
-            adopt=lambda existing: patch(client, existing["id"], bucket_settings(existing), props)
-            or existing,
+            adopt=lambda existing: self.patch(client, existing["id"], bucket_settings(existing),
+                                              props) or existing,
             create=lambda: client.post(PATH, {"orgID": props["org_id"], "name": props["name"],
                                               "description": props["description"],
                                               "retentionRules": rules(props)}),
         )
-        return CreateResult(bucket["id"], self.outputs(bucket, props))
+        return CreateResult(bucket["id"], self.state(bucket, props))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        bucket = self.with_fallback(props, lambda client: live(
-            buckets(client, props["org_id"]), id_, lambda found: client.get(f"{PATH}/{found}")))
-        if bucket is None:
-            return ReadResult("", {})
-        return ReadResult(id_, self.outputs(bucket, props))
+    # The hooks behind read, update and delete.
+    def loader(self, client: InfluxClient) -> Loader:
+        return client.list_buckets
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = self.client(news)
-        bucket = patch(client, id_, olds, news)
-        if bucket is None:
-            return UpdateResult({**olds, **news})
-        buckets(client, news["org_id"]).remember(bucket)
-        return UpdateResult(self.outputs(bucket, news))
+    def patch(self, client: InfluxClient, id_: str, current: dict[str, Any],
+              desired: dict[str, Any]) -> dict | None:
+        body = {}
+        if current["retention_seconds"] != desired["retention_seconds"]:
+            body["retentionRules"] = rules(desired)
+        if current["description"] != desired["description"]:
+            body["description"] = desired["description"]
+        return client.patch(f"{PATH}/{id_}", body) if body else None
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self.with_fallback(props, lambda client: discard(
-            client, f"{PATH}/{id_}", buckets(client, props["org_id"]), id_))
-
-    def outputs(self, bucket: dict, props: dict[str, Any]) -> dict[str, Any]:
-        return {**bucket_settings(bucket), **self.kept_credential(props)}
+    def outputs(self, bucket: dict, _props: dict[str, Any]) -> dict[str, Any]:
+        return bucket_settings(bucket)
 
 
-# The API calls behind them.
-def buckets(client: InfluxClient, org_id: str) -> Listing:
-    return listing(client.list_buckets, org_id)
-
-
+# Request bodies and the server's shape.
 def rules(props: dict[str, Any]) -> list[dict]:
     # The provider host hands numbers over as floats, and InfluxDB refuses a float everySeconds.
     retention = int(props["retention_seconds"])
@@ -120,17 +104,6 @@ def shard_duration(retention: int) -> int:
     if retention == 0 or retention >= 180 * DAY:
         return 7 * DAY
     return DAY if retention >= 2 * DAY else HOUR
-
-
-def patch(client: InfluxClient, id_: str, current: dict[str, Any],
-          desired: dict[str, Any]) -> dict | None:
-    """PATCH what differs between the current and the desired bucket; None when nothing does."""
-    body = {}
-    if current["retention_seconds"] != desired["retention_seconds"]:
-        body["retentionRules"] = rules(desired)
-    if current["description"] != desired["description"]:
-        body["description"] = desired["description"]
-    return client.patch(f"{PATH}/{id_}", body) if body else None
 
 
 def bucket_settings(bucket: dict) -> dict[str, Any]:

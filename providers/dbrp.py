@@ -16,20 +16,13 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pulumi import Input, Output, ResourceOptions
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
-from providers.base import (
-    InfluxProvider,
-    adopt_or_create,
-    discard,
-    live,
-    secret_token,
-    with_secret_outputs,
-)
+from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.errors import CannotAdopt
 from providers.inputs import all_of, boolean, failures, influx_id, name, text
-from providers.listing import Listing, listing
+from providers.listing import Loader
 
 PATH = "/api/v2/dbrps"
 
@@ -54,6 +47,7 @@ RULES = {
 
 
 class DbrpProvider(InfluxProvider):
+    path = PATH
     replace_keys = ("org_id", "bucket_id", "database")
     update_keys = ("retention_policy", "default", "bucket_name")
     defaults: ClassVar[dict[str, Any]] = {"default": True, "bucket_name": ""}
@@ -69,37 +63,48 @@ class DbrpProvider(InfluxProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         mapping = adopt_or_create(
-            client, mappings(client, props["org_id"]),
+            client, self.listing(client, props["org_id"]),
             find=lambda found: next((m for m in found if same_identity(m, props)), None),
-            adopt=lambda existing: adopt(client, existing, props),
+            adopt=lambda existing: self.adopt(client, existing, props),
             create=lambda: client.post(PATH, {
                 "orgID": props["org_id"], "bucketID": props["bucket_id"],
                 "database": props["database"], "retention_policy": props["retention_policy"],
                 "default": props["default"]}),
         )
-        return CreateResult(mapping["id"], self.outputs(mapping, props))
+        return CreateResult(mapping["id"], self.state(mapping, props))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        org_id = props["org_id"]
-        mapping = self.with_fallback(props, lambda client: live(
-            mappings(client, org_id), id_,
-            lambda found: client.get(f"{PATH}/{found}", params={"orgID": org_id})["content"]))
-        if mapping is None:
-            return ReadResult("", {})
-        return ReadResult(id_, self.outputs(mapping, props))
+    def adopt(self, client: InfluxClient, existing: dict, props: dict[str, Any]) -> dict:
+        if existing["bucketID"] != props["bucket_id"]:
+            raise CannotAdopt(
+                "POST", PATH,
+                f"database {props['database']!r} with retention policy "
+                f"{props['retention_policy']!r} is already mapped to bucket "
+                f"{existing['bucketID']}, not to {props.get('bucket_name') or 'bucket'} "
+                f"{props['bucket_id']}",
+                hint="delete that mapping, or map this bucket under another database name")
+        current = {"retention_policy": existing["retention_policy"],
+                   "default": existing["default"]}
+        return self.patch(client, existing["id"], current, props) or existing
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = self.client(news)
-        mapping = patch(client, id_, olds, news)
-        if mapping is None:  # only bucket_name changed
-            return UpdateResult({**olds, **news})
-        mappings(client, news["org_id"]).remember(mapping)
-        return UpdateResult(self.outputs(mapping, news))
+    # The hooks behind read, update and delete: the API wants the org ID with a mapping's ID,
+    # and wraps the mapping it answers with in "content".
+    def loader(self, client: InfluxClient) -> Loader:
+        return client.list_dbrps
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        org_id = props["org_id"]
-        self.with_fallback(props, lambda client: discard(
-            client, f"{PATH}/{id_}", mappings(client, org_id), id_, {"orgID": org_id}))
+    def params(self, props: dict[str, Any]) -> dict | None:
+        return {"orgID": props["org_id"]}
+
+    def fetch(self, client: InfluxClient, id_: str, props: dict[str, Any]) -> dict:
+        return super().fetch(client, id_, props)["content"]
+
+    def patch(self, client: InfluxClient, id_: str, current: dict[str, Any],
+              desired: dict[str, Any]) -> dict | None:
+        """None when only bucket_name (kept in state alone) differs."""
+        body = {key: desired[key] for key in ("retention_policy", "default")
+                if current[key] != desired[key]}
+        if not body:
+            return None
+        return client.patch(f"{PATH}/{id_}", body, params=self.params(desired))["content"]
 
     def outputs(self, mapping: dict, props: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -109,40 +114,12 @@ class DbrpProvider(InfluxProvider):
             "database": mapping["database"],
             "retention_policy": mapping["retention_policy"],
             "default": mapping["default"],
-            **self.kept_credential(props),
         }
-
-
-# The API calls behind them.
-def mappings(client: InfluxClient, org_id: str) -> Listing:
-    return listing(client.list_dbrps, org_id)
 
 
 def same_identity(mapping: dict, props: dict[str, Any]) -> bool:
     return (not mapping.get("virtual") and mapping["database"] == props["database"]
             and mapping["retention_policy"] == props["retention_policy"])
-
-
-def adopt(client: InfluxClient, existing: dict, props: dict[str, Any]) -> dict:
-    if existing["bucketID"] != props["bucket_id"]:
-        raise CannotAdopt(
-            "POST", PATH,
-            f"database {props['database']!r} with retention policy "
-            f"{props['retention_policy']!r} is already mapped to bucket {existing['bucketID']}, "
-            f"not to {props.get('bucket_name') or 'bucket'} {props['bucket_id']}",
-            hint="delete that mapping, or map this bucket under another database name")
-    current = {"retention_policy": existing["retention_policy"], "default": existing["default"]}
-    return patch(client, existing["id"], current, props) or existing
-
-
-def patch(client: InfluxClient, id_: str, current: dict[str, Any],
-          desired: dict[str, Any]) -> dict | None:
-    """PATCH what differs between the current and the desired mapping; None when nothing does."""
-    body = {key: desired[key] for key in ("retention_policy", "default")
-            if current[key] != desired[key]}
-    if not body:
-        return None
-    return client.patch(f"{PATH}/{id_}", body, params={"orgID": desired["org_id"]})["content"]
 
 
 class Dbrp(Resource, module="influxdb", name="Dbrp"):

@@ -16,19 +16,12 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pulumi import Input, Output, ResourceOptions
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
-from providers.base import (
-    InfluxProvider,
-    adopt_or_create,
-    discard,
-    live,
-    secret_token,
-    with_secret_outputs,
-)
+from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.inputs import all_of, failures, influx_id, name, status, text
-from providers.listing import Listing, listing
+from providers.listing import Loader
 
 PATH = "/api/v2/tasks"
 EDITABLE = ("flux", "status", "description")
@@ -78,6 +71,7 @@ RULES = {
 
 
 class TaskProvider(InfluxProvider):
+    path = PATH
     replace_keys = ("org_id",)
     update_keys = ("name", *EDITABLE)
     defaults: ClassVar[dict[str, Any]] = {"status": "active", "description": ""}
@@ -94,34 +88,29 @@ class TaskProvider(InfluxProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         task = adopt_or_create(
-            client, tasks(client, props["org_id"]),
+            client, self.listing(client, props["org_id"]),
             find=lambda found: oldest_named(found, props["name"]),
-            adopt=lambda existing: patch(client, existing["id"], existing, props) or existing,
+            adopt=lambda existing: self.patch(client, existing["id"], existing, props) or existing,
             create=lambda: client.post(PATH, {"orgID": props["org_id"], **{
                 key: props[key] for key in EDITABLE}}),
         )
-        return CreateResult(task["id"], self.outputs(task, props))
+        return CreateResult(task["id"], self.state(task, props))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        task = self.with_fallback(props, lambda client: live(
-            tasks(client, props["org_id"]), id_, lambda found: client.get(f"{PATH}/{found}")))
-        if task is None:
-            return ReadResult("", {})
-        return ReadResult(id_, self.outputs(task, props))
+    # The hooks behind read, update and delete.
+    def loader(self, client: InfluxClient) -> Loader:
+        return client.list_tasks
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = self.client(news)
-        task = patch(client, id_, olds, news)
-        if task is None:
-            return UpdateResult({**olds, **news})
-        tasks(client, news["org_id"]).remember(task)
-        return UpdateResult(self.outputs(task, news))
+    def patch(self, client: InfluxClient, id_: str, current: dict[str, Any],
+              desired: dict[str, Any]) -> dict | None:
+        """PATCH the flux, status and description where they differ; None when none does."""
+        body = {key: desired[key] for key in EDITABLE if (current.get(key) or "") != desired[key]}
+        if not body:
+            return None
+        # The server refuses an update without flux, status or options ("cannot update task
+        # without content"), so a description change carries the status along.
+        return client.patch(f"{PATH}/{id_}", {"status": desired["status"], **body})
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self.with_fallback(props, lambda client: discard(
-            client, f"{PATH}/{id_}", tasks(client, props["org_id"]), id_))
-
-    def outputs(self, task: dict, props: dict[str, Any]) -> dict[str, Any]:
+    def outputs(self, task: dict, _props: dict[str, Any]) -> dict[str, Any]:
         return {
             "org_id": task["orgID"],
             "name": task["name"],
@@ -131,13 +120,7 @@ class TaskProvider(InfluxProvider):
             "every": task.get("every") or "",
             "offset": task.get("offset") or "",
             "owner_id": task.get("ownerID") or "",
-            **self.kept_credential(props),
         }
-
-
-# The API calls behind them.
-def tasks(client: InfluxClient, org_id: str) -> Listing:
-    return listing(client.list_tasks, org_id)
 
 
 def oldest_named(found: list[dict], wanted: str) -> dict | None:
@@ -147,17 +130,6 @@ def oldest_named(found: list[dict], wanted: str) -> dict | None:
         log.warning("%d tasks are named %r; adopting the oldest (%s), leaving %s alone",
                     len(named), wanted, named[0]["id"], ", ".join(t["id"] for t in named[1:]))
     return named[0] if named else None
-
-
-def patch(client: InfluxClient, id_: str, current: dict[str, Any],
-          desired: dict[str, Any]) -> dict | None:
-    """PATCH the flux, status and description where they differ; None when none does."""
-    body = {key: desired[key] for key in EDITABLE if (current.get(key) or "") != desired[key]}
-    if not body:
-        return None
-    # The server refuses an update without flux, status or options ("cannot update task
-    # without content"), so a description change carries the status along.
-    return client.patch(f"{PATH}/{id_}", {"status": desired["status"], **body})
 
 
 class Task(Resource, module="influxdb", name="Task"):
