@@ -75,6 +75,11 @@ def typed(data: dict, key: str, kind: type, default: Any = None) -> Any:
     return value
 
 
+def given(value: Any, current: Any) -> Any:
+    """A PATCH field: the value sent, or the current one when the body leaves it out."""
+    return current if value is None else value
+
+
 _BOOLEANS = {"1": True, "t": True, "T": True, "true": True, "TRUE": True, "True": True,
              "0": False, "f": False, "F": False, "false": False, "FALSE": False, "False": False}
 

@@ -12,7 +12,7 @@ import base64
 import os
 
 from tests.influxdb_emulator.api import Call, Reply, Route, typed
-from tests.influxdb_emulator.errors import FORBIDDEN, INVALID, NOT_FOUND, ApiError
+from tests.influxdb_emulator.errors import FORBIDDEN, INVALID, ApiError, or_not_found
 from tests.influxdb_emulator.ids import parse_id
 from tests.influxdb_emulator.model import STATUSES, Authorization, now
 from tests.influxdb_emulator.orgs import org_by_name
@@ -96,10 +96,7 @@ def list_authorizations(call: Call) -> Reply:
     store = call.store
     user_id = parse_id(call.arg("userID")) if call.arg("userID") else None
     if call.arg("user"):
-        user = store.user_named(call.arg("user"))
-        if user is None:
-            raise ApiError(NOT_FOUND, "user not found")
-        user_id = user.id
+        user_id = or_not_found(store.user_named(call.arg("user")), "user not found").id
     org_id = parse_id(call.arg("orgID")) if call.arg("orgID") else None
     if call.arg("org"):
         org_id = org_by_name(store, call.arg("org")).id
@@ -110,10 +107,7 @@ def list_authorizations(call: Call) -> Reply:
 
 
 def _find(store: Store, auth_id: str) -> Authorization:
-    auth = store.authorizations.get(auth_id)
-    if auth is None:
-        raise ApiError(NOT_FOUND, "authorization not found")
-    return auth
+    return or_not_found(store.authorizations.get(auth_id), "authorization not found")
 
 
 def get_authorization(call: Call) -> Reply:

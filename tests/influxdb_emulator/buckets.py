@@ -9,7 +9,7 @@ from __future__ import annotations
 from itertools import islice
 
 from tests.influxdb_emulator import mappings
-from tests.influxdb_emulator.api import Call, Reply, Route, typed
+from tests.influxdb_emulator.api import Call, Reply, Route, given, typed
 from tests.influxdb_emulator.errors import (
     CONFLICT,
     INTERNAL,
@@ -17,6 +17,7 @@ from tests.influxdb_emulator.errors import (
     NOT_FOUND,
     UNPROCESSABLE,
     ApiError,
+    or_not_found,
 )
 from tests.influxdb_emulator.ids import parse_id
 from tests.influxdb_emulator.model import Bucket, now
@@ -75,10 +76,7 @@ def delete_bucket(store: Store, bucket: Bucket) -> None:
 
 
 def find_bucket(store: Store, bucket_id: str) -> Bucket:
-    bucket = store.buckets.get(bucket_id)
-    if bucket is None:
-        raise ApiError(NOT_FOUND, "bucket not found")
-    return bucket
+    return or_not_found(store.buckets.get(bucket_id), "bucket not found")
 
 
 def _retention_rule(data: dict) -> dict:
@@ -123,8 +121,8 @@ def patch_bucket(call: Call) -> Reply:
     rule = _retention_rule(data)
     bucket = find_bucket(call.store, bucket_id)
     call.require(WRITE, "buckets", bucket.org_id, bucket.id)
-    retention = _given(rule.get("everySeconds"), bucket.retention_seconds)
-    shard = _given(rule.get("shardGroupDurationSeconds"), bucket.shard_seconds)
+    retention = given(rule.get("everySeconds"), bucket.retention_seconds)
+    shard = given(rule.get("shardGroupDurationSeconds"), bucket.shard_seconds)
     check_retention(retention, shard)
     name = typed(data, "name", str)
     if name is not None and name != bucket.name:
@@ -133,10 +131,6 @@ def patch_bucket(call: Call) -> Reply:
     bucket.description = typed(data, "description", str, bucket.description)
     bucket.updated = now()
     return Reply(200, bucket.to_json())
-
-
-def _given(value: int | None, current: int) -> int:
-    return current if value is None else value
 
 
 def _rename(store: Store, bucket: Bucket, name: str) -> None:
@@ -174,14 +168,11 @@ def _page(call: Call, options: FindOptions, filters: dict[str, str]) -> list[Buc
         return [find_bucket(store, parse_id(filters["id"]))]
     org_id = parse_id(filters["orgID"]) if filters["orgID"] else None
     if org_id is None and filters["org"]:
-        org = store.org_named(filters["org"])
-        if org is None:
-            raise ApiError(NOT_FOUND, f'organization name "{filters["org"]}" not found')
-        org_id = org.id
+        org_id = or_not_found(store.org_named(filters["org"]),
+                              f'organization name "{filters["org"]}" not found').id
     if org_id and filters["name"]:
-        bucket_id = store.bucket_names[org_id].ids.get(filters["name"])
-        if bucket_id is None:
-            raise ApiError(NOT_FOUND, f'bucket "{filters["name"]}" not found')
+        bucket_id = or_not_found(store.bucket_names[org_id].ids.get(filters["name"]),
+                                 f'bucket "{filters["name"]}" not found')
         return [store.buckets.by_id[bucket_id]]
     if org_id:
         return _page_by_name(store, org_id, options)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import unicodedata
 
 from tests.influxdb_emulator import mappings
-from tests.influxdb_emulator.api import Call, Reply, Route, parse_bool, typed
+from tests.influxdb_emulator.api import Call, Reply, Route, given, parse_bool, typed
 from tests.influxdb_emulator.buckets import find_bucket
-from tests.influxdb_emulator.errors import CONFLICT, INVALID, NOT_FOUND, ApiError
+from tests.influxdb_emulator.errors import CONFLICT, INVALID, NOT_FOUND, ApiError, or_not_found
 from tests.influxdb_emulator.ids import parse_id
 from tests.influxdb_emulator.model import Mapping
 from tests.influxdb_emulator.permissions import READ, WRITE
@@ -29,10 +29,8 @@ def _org_id(call: Call, org_id: str, org_name: str) -> str:
             raise error.wrapped(f'invalid org ID "{org_id}"') from None
     if not org_name:
         raise ApiError(INVALID, "either 'org' or 'orgID' must be provided")
-    org = call.store.org_named(org_name)
-    if org is None:
-        raise ApiError(NOT_FOUND, f'invalid org "{org_name}": organization not found')
-    return org.id
+    return or_not_found(call.store.org_named(org_name),
+                        f'invalid org "{org_name}": organization not found').id
 
 
 def _query_org_id(call: Call) -> str:
@@ -139,16 +137,12 @@ def patch_dbrp(call: Call) -> Reply:
     if mapping.virtual:
         # Virtual mappings are derived from buckets: the answer shows the change, nothing keeps it.
         changed = Mapping(**{**vars(mapping), "retention_policy": retention_policy})
-        return Reply(200, {"content": changed.to_json(_pick(new_default, default))})
+        return Reply(200, {"content": changed.to_json(given(new_default, default))})
     _conflict_check(call.store, mapping, retention_policy)
     mapping.retention_policy = retention_policy
     if new_default is not None:
         mappings.set_default(call.store, mapping, new_default)
     return Reply(200, {"content": mapping.to_json(mappings.is_default(call.store, mapping))})
-
-
-def _pick(value: bool | None, current: bool) -> bool:
-    return current if value is None else value
 
 
 def delete_dbrp(call: Call) -> Reply:

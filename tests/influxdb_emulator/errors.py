@@ -7,6 +7,8 @@ wrapper sets its own (kit/platform/errors `Error.Error()` and `ErrorCode()`).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 INVALID = "invalid"
 EMPTY_VALUE = "empty value"
 UNAUTHORIZED = "unauthorized"
@@ -18,6 +20,8 @@ UNPROCESSABLE = "unprocessable entity"
 TOO_MANY_REQUESTS = "too many requests"
 INTERNAL = "internal error"
 UNAVAILABLE = "unavailable"
+
+T = TypeVar("T")
 
 STATUS_BY_CODE = {
     INVALID: 400,
@@ -54,6 +58,13 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+def or_not_found(value: T | None, message: str) -> T:
+    """The object looked up, or a 404 with `message` when there is none."""
+    if value is None:
+        raise ApiError(NOT_FOUND, message)
+    return value
 
 
 def code_for_status(status: int) -> str:

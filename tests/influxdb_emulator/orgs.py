@@ -7,7 +7,7 @@ from itertools import islice
 
 from tests.influxdb_emulator import buckets
 from tests.influxdb_emulator.api import Call, Reply, Route, typed
-from tests.influxdb_emulator.errors import CONFLICT, INVALID, NOT_FOUND, ApiError
+from tests.influxdb_emulator.errors import CONFLICT, INVALID, NOT_FOUND, ApiError, or_not_found
 from tests.influxdb_emulator.ids import parse_id
 from tests.influxdb_emulator.model import Org, now
 from tests.influxdb_emulator.paging import FindOptions, find_options
@@ -33,17 +33,11 @@ def create_org(store: Store, name: str, description: str = "") -> Org:
 
 
 def find_org(store: Store, org_id: str) -> Org:
-    org = store.orgs.get(org_id)
-    if org is None:
-        raise ApiError(NOT_FOUND, "organization not found")
-    return org
+    return or_not_found(store.orgs.get(org_id), "organization not found")
 
 
 def org_by_name(store: Store, name: str) -> Org:
-    org = store.org_named(name)
-    if org is None:
-        raise ApiError(NOT_FOUND, f'organization name "{name}" not found')
-    return org
+    return or_not_found(store.org_named(name), f'organization name "{name}" not found')
 
 
 def delete_org(store: Store, org: Org) -> None:

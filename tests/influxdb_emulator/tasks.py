@@ -14,7 +14,7 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 from tests.influxdb_emulator.api import Call, Reply, Route, typed
-from tests.influxdb_emulator.errors import INTERNAL, INVALID, NOT_FOUND, ApiError
+from tests.influxdb_emulator.errors import INTERNAL, INVALID, NOT_FOUND, ApiError, or_not_found
 from tests.influxdb_emulator.flux_lexer import FluxSyntaxError
 from tests.influxdb_emulator.flux_options import (
     Duration,
@@ -70,11 +70,9 @@ def post_task(call: Call) -> Reply:
     data = _decoded(call.json_object)
     flux, org_id, status = _decoded(lambda: _create_fields(data))
     if not org_id:
-        org = call.store.org_named(data["org"])
-        if org is None:
-            raise ApiError(NOT_FOUND, "could not identify organization: "
-                                      f'organization name "{data["org"]}" not found')
-        org_id = org.id
+        org_id = or_not_found(call.store.org_named(data["org"]),
+                              "could not identify organization: "
+                              f'organization name "{data["org"]}" not found').id
     call.require(WRITE, "tasks", org_id)
     find_org(call.store, org_id)
     task = Task(id=call.store.ids.next_id(), org_id=org_id, owner_id=call.auth.user_id,
@@ -135,9 +133,7 @@ def _list_filters(call: Call) -> dict:
 
 
 def _found_task(call: Call, task_id: str, action: str, failure: str) -> Task:
-    task = call.store.tasks.get(task_id)
-    if task is None:
-        raise ApiError(NOT_FOUND, f"{failure}: task not found")
+    task = or_not_found(call.store.tasks.get(task_id), f"{failure}: task not found")
     try:
         call.require(action, "tasks", task.org_id, task.id)
     except ApiError as error:

@@ -6,15 +6,13 @@ Creating a user needs global write on users; reading or deleting one, permission
 from __future__ import annotations
 
 from tests.influxdb_emulator.api import Call, Reply, Route, typed
-from tests.influxdb_emulator.errors import CONFLICT, EMPTY_VALUE, NOT_FOUND, ApiError
+from tests.influxdb_emulator.errors import CONFLICT, EMPTY_VALUE, ApiError, or_not_found
 from tests.influxdb_emulator.model import STATUSES, User
 from tests.influxdb_emulator.permissions import READ, WRITE
 
 
 def _found(call: Call, user_id: str, action: str) -> User:
-    user = call.store.users.get(user_id)
-    if user is None:
-        raise ApiError(NOT_FOUND, "user not found")
+    user = or_not_found(call.store.users.get(user_id), "user not found")
     call.require(action, "users", resource_id=user.id)
     return user
 
