@@ -1,0 +1,99 @@
+"""Run the engine stand-in through the benchmark's phases and measure each one.
+
+Each phase is one engine operation (a fresh worker process running the program, and a fresh
+dynamic-provider host). Measured per phase:
+- reads and writes: the emulator's request log, cleared right before the phase so the benchmark's
+  own set-up (bucket creation) is not counted; GET is a read, every other method a write;
+- seconds: wall time of the operation;
+- peak_rss_mb: peak resident memory of the program's process plus the provider host's, as the
+  engine reports it; the emulator is not included, it is measured apart (emulator_peak_rss_mb).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.org import add_bucket, app_name, find_org_id, seed_org
+from tests.engine import Engine, Result
+from tests.influx_server import REPO, InfluxServer
+
+PHASES = ("preview", "up", "noop_up", "add_one", "refresh", "destroy")
+STACK = "bench"
+
+
+class PhaseFailed(RuntimeError):
+    """An engine operation failed, so its numbers would mean nothing."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    reads: int
+    writes: int
+    seconds: float
+    peak_rss_mb: float
+    emulator_peak_rss_mb: float | None
+    steps: dict[str, int]
+
+
+class PeakMemory:
+    """A process's peak resident set size since the last reset (Linux VmHWM)."""
+
+    def __init__(self, pid: int) -> None:
+        self._proc = Path(f"/proc/{pid}")
+
+    def reset(self) -> None:
+        # Writing 5 to clear_refs resets the peak to the current RSS.
+        (self._proc / "clear_refs").write_text("5")
+
+    def peak_mb(self) -> float:
+        status = (self._proc / "status").read_text().splitlines()
+        kilobytes = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+        return int(kilobytes) / 1024
+
+
+def count_requests(log: list[dict]) -> tuple[int, int]:
+    """(reads, writes) among the API requests of the log; the emulator's controls are not API."""
+    methods = [entry["method"] for entry in log if not entry["path"].startswith("/_emulator")]
+    reads = methods.count("GET")
+    return reads, len(methods) - reads
+
+
+def measure(server: InfluxServer, operation: Callable[[], Result], name: str) -> Measurement:
+    emulator = PeakMemory(server.process.pid) if server.is_emulator else None
+    server.clear_request_log()
+    if emulator:
+        emulator.reset()
+    result = operation()
+    if result.error:
+        raise PhaseFailed(f"{name} failed: {result.error}")
+    reads, writes = count_requests(server.request_log())
+    return Measurement(reads=reads, writes=writes, seconds=round(result.seconds, 3),
+                       peak_rss_mb=round(result.peak_rss_mb, 1),
+                       emulator_peak_rss_mb=round(emulator.peak_mb(), 1) if emulator else None,
+                       steps=dict(Counter(step.op for step in result.steps)))
+
+
+def benchmark(server: InfluxServer, org: str, apps: int,
+              progress: Callable[[str], None] = lambda _line: None) -> dict:
+    """Seed `org` with `apps` application buckets and measure every phase on a new stack."""
+    org_id = find_org_id(server, org)
+    seed_org(server, org_id, apps)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        engine = Engine(project_dir=REPO, state_path=Path(scratch) / "state.json", stack=STACK,
+                        config={"influxdb:url": server.url, "influxdb:org": org,
+                                "influxdb:token": server.token},
+                        secret_config_keys={"influxdb:token"})
+        operations: dict[str, Callable[[], Result]] = {
+            "preview": engine.preview, "up": engine.up, "noop_up": engine.up,
+            "add_one": engine.up, "refresh": engine.refresh, "destroy": engine.destroy}
+        phases = {}
+        for name in PHASES:
+            if name == "add_one":
+                add_bucket(server, org_id, app_name(apps))
+            phases[name] = asdict(measure(server, operations[name], name))
+            progress(f"{apps} buckets: {name} {phases[name]['seconds']:.1f} s")
+    return {"buckets": apps, "phases": phases}

@@ -1,0 +1,83 @@
+"""The request counts each phase should cost: derived from the program's plan of the seeded org
+and from the API's paging. The report checks the measured counts against them, and so do the tests.
+
+Who reads what (each listing is made once per process, see providers/listing.py):
+- the program, on every preview and up: the org lookup, then the bucket pages;
+- the providers, only when a step needs the server: the first create of a kind lists that kind
+  once for the adoption checks (buckets paged, DBRP mappings and authorizations in one GET,
+  tasks paged); a refresh lists each kind in state once and reads every resource from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.org import HOST_BUCKET, app_name
+from flux import TaskSettings
+from program.plan import SYSTEM_BUCKETS, OrgPlan, plan_org
+from providers.client import BUCKET_PAGE, TASK_PAGE
+
+ORG_LOOKUP = 1
+UNPAGED_LISTING = 1  # GET /api/v2/dbrps and GET /api/v2/authorizations return everything
+TOKENS = 1  # the task-management token
+
+
+@dataclass(frozen=True)
+class Counts:
+    reads: int
+    writes: int
+
+
+def pages(count: int, size: int) -> int:
+    """GETs that list `count` objects: the client stops only at an empty page, since permission
+    filtering can make a page short before the end."""
+    return -(-count // size) + 1
+
+
+def listed_buckets(apps: int, *, owned: bool) -> list[str]:
+    """The org's bucket names: as seeded, plus the program's own buckets once it has run."""
+    settings = TaskSettings()
+    owned_names = [settings.multiapp_bucket, settings.alerted_bucket] if owned else []
+    return [*SYSTEM_BUCKETS, HOST_BUCKET, *map(app_name, range(apps)), *owned_names]
+
+
+def plan_of(names: list[str]) -> OrgPlan:
+    listing = [{"id": f"{number:016x}", "name": name, "retentionRules": []}
+               for number, name in enumerate(names)]
+    return plan_org(listing, TaskSettings())
+
+
+def task_count(plan: OrgPlan) -> int:
+    return sum(map(len, plan.app_tasks.values())) + len(plan.global_tasks)
+
+
+def object_count(plan: OrgPlan) -> int:
+    """Objects declared: mappings of listed buckets, each owned bucket and its mapping, the
+    token, the tasks."""
+    return len(plan.mappings) + 2 * len(plan.owned_buckets) + TOKENS + task_count(plan)
+
+
+def expected_counts(apps: int) -> dict[str, Counts]:
+    """Reads and writes of each phase for an org seeded with `apps` application buckets."""
+    seeded = listed_buckets(apps, owned=False)
+    after_up = listed_buckets(apps, owned=True)
+    after_add = listed_buckets(apps + 1, owned=True)
+    first, grown = plan_of(seeded), plan_of(after_add)
+
+    def program(buckets: list[str]) -> int:
+        return ORG_LOOKUP + pages(len(buckets), BUCKET_PAGE)
+
+    # retainBucketsOnDelete defaults to true: destroy leaves the owned buckets in place.
+    retained = len(grown.owned_buckets)
+    return {
+        "preview": Counts(program(seeded), 0),
+        "up": Counts(program(seeded) + pages(len(seeded), BUCKET_PAGE) + 2 * UNPAGED_LISTING
+                     + pages(0, TASK_PAGE), object_count(first)),
+        "noop_up": Counts(program(after_up), 0),
+        "add_one": Counts(program(after_add) + UNPAGED_LISTING
+                          + pages(task_count(first), TASK_PAGE),
+                          object_count(grown) - object_count(first)),
+        "refresh": Counts(pages(len(after_add), BUCKET_PAGE) + 2 * UNPAGED_LISTING
+                          + pages(task_count(grown), TASK_PAGE), 0),
+        "destroy": Counts(0, object_count(grown) - retained),
+    }

@@ -1,0 +1,103 @@
+"""The benchmark's request counts at 50 application buckets: what each phase costs, exactly.
+
+One benchmark run (bench/phases.py) on a fresh org of the emulator, then one test per phase. Each
+expected count is spelled out from the plan (50 apps, `roundtable_internal_`, `_monitoring` and
+`_tasks`) and the paging (buckets 100 a page, tasks 500, a listing ends at an empty page), and must
+also equal what bench/targets.py derives from the program's own plan, which the report checks at
+every size. Times and memory are reported by the benchmark, never asserted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.phases import PHASES, benchmark, count_requests
+from bench.report import NOTES_MARKER, cpu_model, render, write_report
+from bench.targets import Counts, expected_counts
+from tests.influx_server import InfluxServer, create_org, delete_org
+
+APPS = 50
+
+
+@pytest.fixture(scope="module")
+def run(influxdb: InfluxServer) -> dict:
+    if not influxdb.is_emulator:
+        pytest.skip("counts requests with the emulator's request log")
+    org = create_org(influxdb, prefix="bench")
+    try:
+        yield benchmark(influxdb, org.name, APPS)
+    finally:
+        delete_org(org)
+
+
+def measured(run: dict, phase: str) -> Counts:
+    return Counts(run["phases"][phase]["reads"], run["phases"][phase]["writes"])
+
+
+def test_preview_reads_the_org_and_the_bucket_pages_and_writes_nothing(run):
+    # 53 buckets: one page, then the empty page that ends the listing.
+    assert measured(run, "preview") == Counts(reads=1 + 2, writes=0) == expected_counts(APPS)[
+        "preview"]
+
+
+def test_first_up_writes_each_object_once_and_lists_each_kind_once(run):
+    # The program: org + 2 bucket pages. The providers' adoption checks: 2 bucket pages,
+    # 1 DBRP listing, 1 authorization listing, 1 (empty) task page; nothing per object.
+    reads = (1 + 2) + 2 + 1 + 1 + 1
+    # 51 listed buckets mapped + 2 owned buckets and their mappings + the token + 2 tasks per app
+    # and the 3 org-wide tasks.
+    writes = 51 + 2 * 2 + 1 + (2 * APPS + 3)
+    assert measured(run, "up") == Counts(reads, writes) == expected_counts(APPS)["up"]
+    assert run["phases"]["up"]["steps"] == {"create": writes}
+
+
+def test_up_with_nothing_changed_reads_the_org_and_the_bucket_pages_only(run):
+    assert measured(run, "noop_up") == Counts(reads=1 + 2, writes=0) == expected_counts(APPS)[
+        "noop_up"]
+    assert set(run["phases"]["noop_up"]["steps"]) == {"same"}
+
+
+def test_adding_a_bucket_writes_its_mapping_and_two_tasks_only(run):
+    # The program: org + 2 bucket pages; adoption checks: 1 DBRP listing, 2 task pages (103).
+    reads = (1 + 2) + 1 + 2
+    assert measured(run, "add_one") == Counts(reads, writes=1 + 2) == expected_counts(APPS)[
+        "add_one"]
+
+
+def test_refresh_lists_each_kind_once_instead_of_reading_each_resource(run):
+    # 2 bucket pages (56), 1 DBRP listing, 1 authorization listing, 2 task pages (105).
+    reads = 2 + 1 + 1 + 2
+    assert measured(run, "refresh") == Counts(reads, writes=0) == expected_counts(APPS)["refresh"]
+    assert set(run["phases"]["refresh"]["steps"]) == {"refresh-same"}
+
+
+def test_destroy_deletes_what_was_created_except_the_retained_buckets(run):
+    # 54 mappings + the token + 105 tasks; multiapp_ and alerted_ stay (retainBucketsOnDelete).
+    writes = 54 + 1 + (2 * (APPS + 1) + 3)
+    assert measured(run, "destroy") == Counts(reads=0, writes=writes) == expected_counts(APPS)[
+        "destroy"]
+
+
+def test_every_phase_reports_its_seconds_and_peak_memory(run):
+    for phase in PHASES:
+        assert run["phases"][phase]["seconds"] > 0
+        assert run["phases"][phase]["peak_rss_mb"] > 0
+
+
+def test_emulator_controls_are_not_counted_as_api_requests():
+    log = [{"method": "GET", "path": "/api/v2/buckets", "status": 200},
+           {"method": "DELETE", "path": "/_emulator/requests", "status": 204},
+           {"method": "POST", "path": "/api/v2/tasks", "status": 201},
+           {"method": "PATCH", "path": "/api/v2/tasks/0000000000000001", "status": 200},
+           {"method": "DELETE", "path": "/api/v2/dbrps/0000000000000002", "status": 204}]
+    assert count_requests(log) == (1, 3)
+
+
+def test_report_checks_the_targets_and_keeps_the_hand_written_notes(run, tmp_path):
+    report = tmp_path / "RESULTS.md"
+    report.write_text(render([run], "") + "Why up costs what it does.\n")
+    write_report(report, [run])
+    text = report.read_text()
+    assert cpu_model() in text and "**missed**" not in text
+    assert text.count("| met |") == len(PHASES)
+    assert text.endswith(f"{NOTES_MARKER}\nWhy up costs what it does.\n")
