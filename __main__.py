@@ -5,6 +5,8 @@ Each run lists the org's buckets and declares: a DBRP mapping per bucket, the `m
 application bucket, and the Slack and disk alert tasks.
 """
 
+import asyncio
+
 import pulumi
 from pulumi import Output, ResourceOptions
 
@@ -25,14 +27,13 @@ if plan.unmappable:
         f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
         "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
 
-# --- Safety: compare with the apps of the last run before declaring anything -------------------
-# Every resource takes org_id, and org_id only resolves once the check passed, so a stop here
-# leaves InfluxDB and the state untouched.
+# The apps of the last successful run: this stack's own `apps` output.
 last_run = pulumi.StackReference(
     f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
 
 
-def approve_run(previous_apps: list[str] | None) -> str:
+def approve_run(previous_apps: list[str] | None) -> None:
+    """Stop before anything is declared if this run would drop too many apps; log what changed."""
     removed = check_app_removal(previous_apps, plan.apps,
                                 max_percent=settings.max_app_deletion_percent,
                                 max_count=settings.max_app_deletion_count,
@@ -41,43 +42,52 @@ def approve_run(previous_apps: list[str] | None) -> str:
     pulumi.log.info(
         f"org {org['name']}: {plan.bucket_count} buckets, {len(plan.apps)} apps; "
         f"new apps: {', '.join(added) or 'none'}; removed apps: {', '.join(removed) or 'none'}")
-    return org["id"]
 
 
-org_id = last_run.get_output("apps").apply(approve_run)
+def declare_monitoring(org_id: str) -> None:
+    # Buckets the program owns, and DBRP mappings so InfluxQL and Chronograf see every bucket.
+    def mapping(bucket_name: str, bucket_id: pulumi.Input[str], retention_policy: str) -> Dbrp:
+        return Dbrp(f"mapping/{bucket_name}", org_id=org_id, bucket_id=bucket_id,
+                    bucket_name=bucket_name, database=bucket_name,
+                    retention_policy=retention_policy, default=True)
 
-# --- Buckets the program owns, and DBRP mappings so InfluxQL and Chronograf see every bucket ---
-def mapping(bucket_name: str, bucket_id: pulumi.Input[str], retention_policy: str) -> Dbrp:
-    return Dbrp(f"mapping/{bucket_name}", org_id=org_id, bucket_id=bucket_id,
-                bucket_name=bucket_name, database=bucket_name,
-                retention_policy=retention_policy, default=True)
+    keep_data = ResourceOptions(retain_on_delete=settings.retain_buckets_on_delete)
+    owned = {}
+    for spec in plan.owned_buckets:
+        owned[spec.name] = Bucket(f"bucket/{spec.name}", org_id=org_id, name=spec.name,
+                                  retention_seconds=spec.retention_seconds,
+                                  description=spec.description, opts=keep_data)
+        mapping(spec.name, owned[spec.name].id, spec.retention_policy)
+    for listed in plan.mappings:
+        mapping(listed.bucket_name, listed.bucket_id, listed.retention_policy)
+
+    # The scoped token the tasks are managed with.
+    task_token = AuthorizationToken(
+        "token/tasks", org_id=org_id, description="rubin-influx-tools: task management",
+        permissions=task_token_permissions(org_id), status="active")
+
+    # Tasks: per application, then the org-wide alerts.
+    after_setup = ResourceOptions(depends_on=[*owned.values(), task_token])
+    for spec in plan.tasks:
+        Task(f"task/{spec.name}", org_id=org_id, name=spec.name, flux=spec.flux,
+             status="active", description=spec.description, token=task_token.token,
+             opts=after_setup)
+
+    # What this run manages.
+    pulumi.export("org", org["name"])
+    pulumi.export("apps", plan.apps)
+    pulumi.export("counts", {"buckets": plan.bucket_count, "apps": len(plan.apps),
+                             "mappings": len(plan.mappings) + len(owned),
+                             "tasks": len(plan.tasks)})
+    pulumi.export("task_token", Output.secret(task_token.token))
 
 
-keep_data = ResourceOptions(retain_on_delete=settings.retain_buckets_on_delete)
-owned = {}
-for spec in plan.owned_buckets:
-    owned[spec.name] = Bucket(f"bucket/{spec.name}", org_id=org_id, name=spec.name,
-                              retention_seconds=spec.retention_seconds,
-                              description=spec.description, opts=keep_data)
-    mapping(spec.name, owned[spec.name].id, spec.retention_policy)
-for listed in plan.mappings:
-    mapping(listed.bucket_name, listed.bucket_id, listed.retention_policy)
+async def monitor_org() -> None:
+    approve_run((await last_run.get_output_details("apps")).value)
+    declare_monitoring(org["id"])
+    # Let the registrations start before the SDK waits for them: when it finds none started, it
+    # waits output by output, which grows with the square of the resources (pulumi 3.272).
+    await asyncio.sleep(0)
 
-# --- The scoped token the tasks are managed with -----------------------------------------------
-task_token = AuthorizationToken(
-    "token/tasks", org_id=org_id, description="rubin-influx-tools: task management",
-    permissions=task_token_permissions(org_id), status="active")
 
-# --- Tasks: per application, then the org-wide alerts ------------------------------------------
-after_setup = ResourceOptions(depends_on=[*owned.values(), task_token])
-tasks = [*(spec for specs in plan.app_tasks.values() for spec in specs), *plan.global_tasks]
-for spec in tasks:
-    Task(f"task/{spec.name}", org_id=org_id, name=spec.name, flux=spec.flux, status="active",
-         description=spec.description, token=task_token.token, opts=after_setup)
-
-# --- What this run manages ----------------------------------------------------------------------
-pulumi.export("org", org["name"])
-pulumi.export("apps", plan.apps)
-pulumi.export("counts", {"buckets": plan.bucket_count, "apps": len(plan.apps),
-                         "mappings": len(plan.mappings) + len(owned), "tasks": len(tasks)})
-pulumi.export("task_token", Output.secret(task_token.token))
+pulumi.run(monitor_org)

@@ -48,7 +48,7 @@ def plan_of(names: list[str]) -> OrgPlan:
 
 
 def task_count(plan: OrgPlan) -> int:
-    return sum(map(len, plan.app_tasks.values())) + len(plan.global_tasks)
+    return len(plan.tasks)
 
 
 def object_count(plan: OrgPlan) -> int:

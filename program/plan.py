@@ -63,6 +63,12 @@ class OrgPlan:
     global_tasks: list[TaskSpec]
     bucket_count: int
 
+    @property
+    def tasks(self) -> list[TaskSpec]:
+        """Every task: each app's, then the org-wide ones."""
+        return [*(spec for specs in self.app_tasks.values() for spec in specs),
+                *self.global_tasks]
+
 
 def retention_seconds(bucket: dict) -> int:
     """The bucket's retention: the first `expire` rule's everySeconds, 0 (infinite) without one."""
