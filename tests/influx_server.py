@@ -75,8 +75,9 @@ class InfluxOrg:
 def start_emulator(*, hashed_tokens: bool = False, org: str = "rubin") -> InfluxServer:
     """Start `python -m tests.influxdb_emulator` on a free port and wait for its URL."""
     token = secrets.token_urlsafe(64)
+    # One argument: a URL-safe token may start with "-", which argparse takes for an option.
     command = [sys.executable, "-m", "tests.influxdb_emulator", "--port", "0",
-               "--admin-token", token, "--org", org]
+               f"--admin-token={token}", "--org", org]
     if hashed_tokens:
         command.append("--hashed-tokens")
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
