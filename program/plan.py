@@ -9,6 +9,7 @@ Bucket classes (as the old scripts and the operators' naming convention define t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -105,7 +106,7 @@ def check_listing(buckets: Sequence[dict]) -> None:
             f"the bucket listing has no {', '.join(missing)}, which every InfluxDB org has: the "
             "token cannot read all of the org's buckets. Use a token with read on buckets in the "
             "org (the operator token), then run again; nothing was changed")
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise ListingLooksPartial(
             f"the bucket listing names {', '.join(duplicates)} more than once: buckets changed "

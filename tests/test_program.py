@@ -204,7 +204,7 @@ def test_a_template_change_updates_tasks_in_place(engine, monitored_org):
 def test_first_up_on_an_org_of_the_old_scripts_adopts_instead_of_duplicating(engine,
                                                                              monitored_org):
     server = monitored_org.server
-    add_bucket(monitored_org, "multiapp_", 3600)
+    old_multiapp = add_bucket(monitored_org, "multiapp_", 3600)
     old_tasks = [*app_task_names(*APPS), *GLOBAL_TASKS]
     for name in old_tasks:
         server.api("POST", "/api/v2/tasks", json={
@@ -226,8 +226,8 @@ def test_first_up_on_an_org_of_the_old_scripts_adopts_instead_of_duplicating(eng
     databases = Counter((m["database"], m["retention_policy"])
                         for m in stored_mappings(monitored_org))
     assert max(databases.values()) == 1
-    assert sorted(bucket["name"] for bucket in [{"name": n} for n in bucket_names(monitored_org)]
-                  if bucket["name"] == "multiapp_") == ["multiapp_"]
+    adopted = {state.name: state.id for state in engine.state().resources.values()}
+    assert adopted["bucket/multiapp_"] == old_multiapp
     assert set(ops(result)) == {"create"}
 
 
