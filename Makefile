@@ -26,7 +26,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m tests.demo
+	$(BIN)/python -m testbed.demo
 
 bench: setup
 	$(BIN)/python bench/run.py --report bench/RESULTS.md --buckets 10 100 1000

@@ -3,7 +3,7 @@ has, and the host-level bucket that turns the disk check on."""
 
 from __future__ import annotations
 
-from tests.influx_server import InfluxServer
+from testbed.influx.server import InfluxServer
 
 HOST_BUCKET = "roundtable_internal_"  # the default diskBucket
 APP_RETENTION_SECONDS = 30 * 86400

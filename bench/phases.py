@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.org import add_bucket, app_name, find_org_id, seed_org
-from tests.engine import Engine, Result
-from tests.influx_server import REPO, InfluxServer
+from testbed.engine.stand_in import Engine, Result
+from testbed.influx.server import REPO, InfluxServer
 
 PHASES = ("preview", "up", "noop_up", "add_one", "refresh", "destroy")
 STACK = "bench"

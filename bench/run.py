@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.phases import benchmark
 from bench.report import measurements, write_report
-from tests.influx_server import start_emulator
+from testbed.influx.server import start_emulator
 
 
 def run_size(apps: int) -> dict:

@@ -14,7 +14,7 @@ import pytest
 from bench.phases import PHASES, benchmark, count_requests
 from bench.report import NOTES_MARKER, cpu_model, render, write_report
 from bench.targets import Counts, expected_counts
-from tests.influx_server import InfluxServer, create_org, delete_org
+from testbed.influx.server import InfluxServer, create_org, delete_org
 
 APPS = 50
 

@@ -22,8 +22,8 @@ from providers.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from tests.influx_server import InfluxOrg, InfluxServer, create_org, delete_org
-from tests.provider_support import create_bucket, scoped_token, task_flux
+from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
+from testbed.provider_kinds import create_bucket, scoped_token, task_flux
 
 QUICK = RetryPolicy(base_delay=0.01, max_delay=0.05)
 

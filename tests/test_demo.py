@@ -14,7 +14,7 @@ def test_the_demo_without_the_pulumi_cli_says_how_to_install_it_and_runs_the_pro
                            if not (Path(folder) / "pulumi").exists())
     assert shutil.which("pulumi", path=path) is None
 
-    demo = subprocess.run([sys.executable, "-m", "tests.demo"], cwd=REPO, capture_output=True,
+    demo = subprocess.run([sys.executable, "-m", "testbed.demo"], cwd=REPO, capture_output=True,
                           text=True, timeout=180, env={**os.environ, "PATH": path})
 
     assert demo.returncode == 0, demo.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract import api_call, scoped_token, with_token
+from testbed.influx.contract import api_call, scoped_token, with_token
 
 
 def test_ping_answers_204_with_build_and_version_headers(influxdb):

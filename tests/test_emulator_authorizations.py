@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.contract import api_call, scoped_token, user_id, with_token
+from testbed.influx.contract import api_call, scoped_token, user_id, with_token
 
 
 def permission(org, action: str, kind: str, **resource) -> dict:

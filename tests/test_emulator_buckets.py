@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract import api_call, scoped_token
+from testbed.influx.contract import api_call, scoped_token
 
 DAY = 86400
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.contract import (
+from testbed.influx.contract import (
     CONTRACT_PATH,
     UNDOCUMENTED,
     api_call,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.contract import api_call
+from testbed.influx.contract import api_call
 
 
 def faulted(emulator, method: str, path: str, timeout: float = 10,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract import api_call, scoped_token
+from testbed.influx.contract import api_call, scoped_token
 
 
 def bucket_id(org, name: str) -> str:

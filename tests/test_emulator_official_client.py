@@ -19,7 +19,7 @@ from influxdb_client.domain import (
 from influxdb_client.rest import ApiException
 from influxdb_client.service import DBRPsService, SecretsService, SetupService
 
-from tests.influx_server import REPO
+from testbed.influx.server import REPO
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def client(org):
 @pytest.fixture
 def fresh_emulator(emulator):
     """An emulator started without --org: not set up yet."""
-    process = subprocess.Popen([sys.executable, "-m", "tests.influxdb_emulator", "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-m", "testbed.influxdb_emulator", "--port", "0"],
                                cwd=REPO, stdout=subprocess.PIPE, text=True)
     yield process.stdout.readline().strip()
     process.terminate()

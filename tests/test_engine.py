@@ -1,6 +1,6 @@
 """The engine stand-in reproduces preview, up, refresh and destroy step by step.
 
-Runs the sample program (tests/sample_program: one file per configured name, plus an index file
+Runs the sample program (testbed/sample_program: one file per configured name, plus an index file
 that lists their paths and carries a secret token) against its file provider, through the real
 dynamic-provider host.
 """
@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from pulumi.output import Unknown
 
-from tests.engine import Engine, Secret
-from tests.provider_host import is_secret
+from testbed.engine.provider_host import is_secret
+from testbed.engine.stand_in import Engine, Secret
+from testbed.paths import REPO
 
-SAMPLE = Path(__file__).parent / "sample_program"
+SAMPLE = REPO / "testbed" / "sample_program"
 TOKEN = "t0k3n-do-not-leak"
 
 

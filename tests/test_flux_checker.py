@@ -1,7 +1,8 @@
 """Every rendered task script, checked by InfluxData's own Flux parser and semantic analyser.
 
-All scripts of this module go to one Node process (tests/flux_check.mjs, loading the pinned
-@influxdata/flux-lsp-browser from node_modules, which `make test` installs with `npm ci`).
+All scripts of this module go to one Node process (testbed/checkers/flux_check.mjs, loading
+the pinned @influxdata/flux-lsp-browser from node_modules, which `make test` installs with
+`npm ci`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flux.render import TEMPLATES, environment
 from flux.tasks import app_task_context
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKER = ROOT / "tests" / "flux_check.mjs"
+CHECKER = ROOT / "testbed" / "checkers" / "flux_check.mjs"
 FLUX_PACKAGE = ROOT / "node_modules" / "@influxdata" / "flux-lsp-browser"
 
 ORDINARY_APPS = ["monitoring", "nublado", "argo-cd"]

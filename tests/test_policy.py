@@ -31,7 +31,7 @@ from flux import TaskSettings
 from policy.rules import DBRP, POLICIES, TASK, TOKEN
 from program.permissions import task_token_permissions
 from program.plan import plan_org
-from tests.influx_server import REPO
+from testbed.influx.server import REPO
 
 ORG_ID = "0a1b2c3d4e5f6a7b"
 STACK = "urn:pulumi:prod::rubin-influx-tools::pulumi:pulumi:Stack::rubin-influx-tools-prod"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.engine import Engine, Result, Secret
-from tests.influx_server import InfluxOrg
+from testbed.engine.stand_in import Engine, Result, Secret
+from testbed.influx.server import InfluxOrg
 
 APPS = ("gafaelfawr", "mobu", "nublado")
 HOST_BUCKET = "roundtable_internal_"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.influx_server import InfluxOrg, InfluxServer, create_org, delete_org
-from tests.provider_host import ProviderError
-from tests.provider_support import TOKEN, check_and_create, provider_host, scoped_token
+from testbed.engine.provider_host import ProviderError
+from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
+from testbed.provider_kinds import TOKEN, check_and_create, provider_host, scoped_token
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import socket
 
 import pytest
 
-from tests.influx_server import InfluxOrg
-from tests.provider_host import ProviderError
-from tests.provider_support import BUCKET, check_and_create, provider_host
+from testbed.engine.provider_host import ProviderError
+from testbed.influx.server import InfluxOrg
+from testbed.provider_kinds import BUCKET, check_and_create, provider_host
 
 
 def test_a_bucket_kept_forever_can_be_shortened_to_an_hour(org: InfluxOrg):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.influx_server import InfluxOrg, InfluxServer
-from tests.provider_support import KINDS, Kind, check_and_create, provider_host
+from testbed.influx.server import InfluxOrg, InfluxServer
+from testbed.provider_kinds import KINDS, Kind, check_and_create, provider_host
 
 COUNT = 4
 

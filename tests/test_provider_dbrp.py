@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.influx_server import InfluxOrg, InfluxServer
-from tests.provider_host import ProviderError
-from tests.provider_support import DBRP, check_and_create, create_bucket, provider_host
+from testbed.engine.provider_host import ProviderError
+from testbed.influx.server import InfluxOrg, InfluxServer
+from testbed.provider_kinds import DBRP, check_and_create, create_bucket, provider_host
 
 
 def mapping_inputs(org: InfluxOrg, bucket: dict, retention_policy: str = "autogen") -> dict:

@@ -1,7 +1,7 @@
 """The provider-host harness drives the SDK's real dynamic-provider host, in its own process.
 
-Uses the sample program's file provider (tests/sample_program/filestore.py), pickled by reference
-as `tests.sample_program.filestore.FileProvider` (the host runs in the repository root).
+Uses the sample program's file provider (testbed/sample_program/filestore.py), pickled by reference
+as `testbed.sample_program.filestore.FileProvider` (the host runs in the repository root).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import grpc
 import pytest
 from pulumi.output import Unknown
 
-from tests.provider_host import ProviderError, ProviderHost, secret
-from tests.sample_program import filestore
-from tests.sample_program.filestore import FileProvider
+from testbed.engine.provider_host import ProviderError, ProviderHost, secret
+from testbed.sample_program import filestore
+from testbed.sample_program.filestore import FileProvider
 
 FILE = "pulumi-python:dynamic/sample:File"
 
@@ -47,7 +47,7 @@ def test_provider_is_pickled_by_reference_and_holds_no_configuration(host):
     host.create(FileProvider(), FILE, "two", {"name": "two.txt", "content": "hi"})
 
     pickled = base64.b64decode(host.last_serialized_provider)
-    assert b"tests.sample_program.filestore" in pickled
+    assert b"testbed.sample_program.filestore" in pickled
     assert b"t0k3n" not in pickled
     assert type(dill.loads(pickled)) is FileProvider
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from pulumi.output import Unknown
 
-from tests.influx_server import InfluxServer
-from tests.provider_host import ProviderHost
-from tests.provider_support import (
+from testbed.engine.provider_host import ProviderHost
+from testbed.influx.server import InfluxServer
+from testbed.provider_kinds import (
     BUCKET,
     DBRP,
     OTHER_ID,

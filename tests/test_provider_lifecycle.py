@@ -9,9 +9,9 @@ import base64
 
 import pytest
 
-from tests.influx_server import InfluxOrg, InfluxServer
-from tests.provider_host import secret
-from tests.provider_support import KINDS, TOKEN, Kind, check_and_create, provider_host
+from testbed.engine.provider_host import secret
+from testbed.influx.server import InfluxOrg, InfluxServer
+from testbed.provider_kinds import KINDS, TOKEN, Kind, check_and_create, provider_host
 
 pytestmark = pytest.mark.parametrize("kind", KINDS, ids=str)
 

@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-from tests.influx_server import REPO
+from testbed.influx.server import REPO
 
 PROGRAM = """
 import asyncio, json

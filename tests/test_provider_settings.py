@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.influx_server import InfluxOrg
-from tests.provider_host import ProviderError, ProviderHost, secret
-from tests.provider_support import BUCKET, check_and_create
+from testbed.engine.provider_host import ProviderError, ProviderHost, secret
+from testbed.influx.server import InfluxOrg
+from testbed.provider_kinds import BUCKET, check_and_create
 
 
 def test_the_environment_is_used_when_the_stack_config_says_nothing(org: InfluxOrg):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.influx_server import InfluxOrg
-from tests.provider_host import secret
-from tests.provider_support import TASK, check_and_create, provider_host, scoped_token, task_flux
+from testbed.engine.provider_host import secret
+from testbed.influx.server import InfluxOrg
+from testbed.provider_kinds import TASK, check_and_create, provider_host, scoped_token, task_flux
 
 
 def test_of_several_tasks_sharing_the_name_the_oldest_is_adopted_and_the_others_named(

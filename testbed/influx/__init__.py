@@ -1,0 +1,1 @@
+"""The InfluxDB servers tests run against: the real influxd, the emulator, or one named by env."""

@@ -1,0 +1,107 @@
+"""Start and talk to the InfluxDB the tests run against: the emulator, or a real server.
+
+Shared by the pytest fixtures (`testbed/pytest_plugin.py`) and the benchmark (`bench/run.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+
+import requests
+
+from testbed.paths import REPO
+
+
+@dataclass
+class InfluxServer:
+    """A running InfluxDB (emulated or real) and its operator token."""
+
+    url: str
+    token: str = field(repr=False)  # pytest prints fixture reprs in failure reports
+    org: str = "rubin"
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.process is not None
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Call the API with the operator token (test set-up and inspection)."""
+        headers = {"Authorization": f"Token {self.token}", **kwargs.pop("headers", {})}
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    # Emulator controls (see testbed/influxdb_emulator): no auth, loopback only.
+    def request_log(self) -> list[dict]:
+        return requests.get(self.url + "/_emulator/requests", timeout=10).json()
+
+    def clear_request_log(self) -> None:
+        requests.delete(self.url + "/_emulator/requests", timeout=10).raise_for_status()
+
+    def add_fault(self, **fault) -> None:
+        requests.post(self.url + "/_emulator/faults", json=fault, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        requests.delete(self.url + "/_emulator/faults", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class InfluxOrg:
+    """A fresh organization on a server, for one test."""
+
+    server: InfluxServer
+    name: str
+    id: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def token(self) -> str:
+        return self.server.token
+
+
+def start_emulator(*, hashed_tokens: bool = False, org: str = "rubin") -> InfluxServer:
+    """Start `python -m testbed.influxdb_emulator` on a free port and wait for its URL."""
+    token = secrets.token_urlsafe(64)
+    # One argument: a URL-safe token may start with "-", which argparse takes for an option.
+    command = [sys.executable, "-m", "testbed.influxdb_emulator", "--port", "0",
+               f"--admin-token={token}", "--org", org]
+    if hashed_tokens:
+        command.append("--hashed-tokens")
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    url = process.stdout.readline().strip()
+    if not url.startswith("http"):
+        process.kill()
+        raise RuntimeError(f"the emulator did not start (first line: {url!r})")
+    return InfluxServer(url=url, token=token, org=org, process=process)
+
+
+def real_server_from_env() -> InfluxServer | None:
+    """The real InfluxDB named by INFLUXDB_TEST_URL / INFLUXDB_TEST_TOKEN, if any."""
+    url, token = os.environ.get("INFLUXDB_TEST_URL"), os.environ.get("INFLUXDB_TEST_TOKEN")
+    if not (url and token):
+        return None
+    return InfluxServer(url=url.rstrip("/"), token=token,
+                        org=os.environ.get("INFLUXDB_TEST_ORG", "rubin"))
+
+
+def create_org(server: InfluxServer, prefix: str = "test") -> InfluxOrg:
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    response = server.api("POST", "/api/v2/orgs", json={"name": name})
+    response.raise_for_status()
+    return InfluxOrg(server=server, name=name, id=response.json()["id"])
+
+
+def delete_org(org: InfluxOrg) -> None:
+    org.server.api("DELETE", f"/api/v2/orgs/{org.id}")

@@ -1,0 +1,154 @@
+"""Build and locate the real tools the tests run: the Pulumi CLI, its Python host, and influxd.
+
+Each tool is a Go main package built, pinned, from a module of ours under `testbed/builds/`
+(their `go.mod` files pin the versions and repeat the upstream `replace` lines, which
+`go install pkg@version` would refuse). Binaries go to `.tools/bin/` (git-ignored); Go's module
+and build caches and cargo's registry stay in their usual places in the home directory, so a
+second build only relinks, and a binary whose inputs did not change is not rebuilt at all.
+
+`python -m testbed.tools` builds whatever is missing or stale and prints each step's time.
+
+The invariant: a binary in `.tools/bin/` was built from exactly the pinned inputs recorded in
+its stamp file; anything else is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from testbed.paths import BUILDS, TOOLS_BIN
+
+PULUMI_VERSION = "v3.274.1"
+INFLUXD_VERSION = "v2.7.12"
+
+# Flux v0.196.1 pins Rust 1.72 in rust-toolchain.toml, which rustup cannot download here. The
+# stable toolchain compiles it unchanged once newer lints stop failing the build: flux-core
+# sets #![deny(warnings)], so cap lints at warnings instead of editing the sources.
+RUST_ENV = {"RUSTUP_TOOLCHAIN": "stable", "RUSTFLAGS": "--cap-lints=warn"}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One binary: the Go package to build, from which module of ours, with which flags."""
+
+    name: str
+    module: str  # directory under testbed/builds/
+    package: str
+    ldflags: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    scripts: tuple[str, ...] = ()  # files copied beside the binary from the sdk/v3 module
+
+    @property
+    def path(self) -> Path:
+        return TOOLS_BIN / self.name
+
+    @property
+    def module_dir(self) -> Path:
+        return BUILDS / self.module
+
+
+PULUMI = Tool(
+    name="pulumi",
+    module="pulumi",
+    package="github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+    ldflags=f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version={PULUMI_VERSION}",
+    # The language host runs the program through the SDK's exec script, found beside it; the
+    # dynamic-provider plugin is a shell script the engine finds on PATH.
+)
+LANGUAGE_PYTHON = Tool(
+    name="pulumi-language-python",
+    module="language-python",
+    package=".",
+    scripts=("python/cmd/pulumi-language-python-exec",
+             "python/dist/pulumi-resource-pulumi-python"),
+)
+INFLUXD = Tool(
+    name="influxd",
+    module="influxd",
+    package="github.com/influxdata/influxdb/v2/cmd/influxd",
+    ldflags=f"-X main.version={INFLUXD_VERSION} -X main.commit=go-module-proxy",
+    env=RUST_ENV,
+)
+TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD)
+
+
+class BuildFailed(Exception):
+    """A tool did not build; the message names the tool, the step and the command's output."""
+
+
+def ensure_tools(tools: tuple[Tool, ...] = TOOLS, log=print) -> None:
+    """Build every tool that is missing or stale; raise `BuildFailed` naming the one that is not."""
+    TOOLS_BIN.mkdir(parents=True, exist_ok=True)
+    for tool in tools:
+        stamp = _stamp(tool)
+        stamp_file = tool.path.with_name(f".{tool.name}.stamp")
+        if tool.path.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+            log(f"tools: {tool.name} is up to date")
+            continue
+        started = time.monotonic()
+        log(f"tools: building {tool.name} (module testbed/builds/{tool.module})")
+        _build(tool, log)
+        stamp_file.write_text(stamp)
+        log(f"tools: {tool.name} built in {time.monotonic() - started:.0f} s")
+
+
+def _build(tool: Tool, log) -> None:
+    env = {**os.environ, **tool.env}
+    if tool is INFLUXD:
+        # cgo asks pkg-config for flux; InfluxData's wrapper answers by building libflux with
+        # cargo from the flux module in the module cache.
+        wrapper = TOOLS_BIN.parent / "pkg-config" / "pkg-config"
+        _run(tool, "build the pkg-config wrapper",
+             ["go", "build", "-o", str(wrapper), "github.com/influxdata/pkg-config"], env)
+        env["PKG_CONFIG"] = str(wrapper)
+        log("tools: influxd: Go compiles; cargo builds libflux (the long step of a first build)")
+    flags = ["-trimpath"] + (["-ldflags", tool.ldflags] if tool.ldflags else [])
+    _run(tool, "go build", ["go", "build", *flags, "-o", str(tool.path), tool.package], env)
+    if tool.scripts:
+        sdk = _run(tool, "locate the sdk/v3 module",
+                   ["go", "list", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi/sdk/v3"], env)
+        for script in tool.scripts:
+            target = TOOLS_BIN / Path(script).name
+            shutil.copyfile(Path(sdk.strip()) / script, target)
+            target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IRUSR | stat.S_IWUSR)
+
+
+def _run(tool: Tool, step: str, command: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=tool.module_dir, env=env, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr)[-4000:]
+        raise BuildFailed(f"{tool.name}: {step} failed ({' '.join(command)}):\n{tail}")
+    return result.stdout
+
+
+def _stamp(tool: Tool) -> str:
+    """The pinned inputs of a build: its module files, flags, environment and Go version."""
+    digest = hashlib.sha256()
+    for path in sorted(tool.module_dir.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    go = subprocess.run(["go", "version"], capture_output=True, text=True, check=True).stdout
+    digest.update(f"{tool.package}|{tool.ldflags}|{sorted(tool.env.items())}|{go}".encode())
+    return digest.hexdigest()
+
+
+def main() -> None:
+    started = time.monotonic()
+    try:
+        ensure_tools()
+    except BuildFailed as error:
+        sys.exit(f"tools: {error}")
+    print(f"tools: all built in {time.monotonic() - started:.0f} s, in {TOOLS_BIN}")
+
+
+if __name__ == "__main__":
+    main()
