@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: test lint demo bench setup
+.PHONY: test lint demo bench setup tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,13 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# The real Pulumi CLI (with its Python host) and influxd, built pinned from the Go module proxy
+# into .tools/bin; skipped in seconds when nothing changed.
+tools: $(VENV)/.installed
+	$(BIN)/python -m testbed.tools
+
 # Exit status 5 (no tests collected) is a failure like any other non-zero status.
-test: setup
+test: setup tools
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,14 +1,18 @@
-"""Fixtures: the InfluxDB every test talks to.
+"""The pytest plugin of the test bed: every fixture the tests use (`tests/conftest.py` names it).
 
-`influxdb` is one server per test session: the emulator on a free loopback port, or the real
-InfluxDB named by INFLUXDB_TEST_URL and INFLUXDB_TEST_TOKEN. `org` is a fresh organization on it
-for one test, deleted afterwards, so tests do not see each other's objects.
+`influxdb` is parametrized over the servers: the emulator and the real influxd (built by
+`make tools`), each started once per session on a free loopback port, so every test that talks
+to InfluxDB runs on both; or only the real InfluxDB named by INFLUXDB_TEST_URL and
+INFLUXDB_TEST_TOKEN. A test that needs the emulator's request log or fault injection asks for
+`emulator`, and runs on the emulator only. `org` is a fresh organization on the server for one
+test, deleted afterwards, so tests do not see each other's objects.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from testbed.influx.influxd import start_influxd
 from testbed.influx.server import (
     InfluxOrg,
     InfluxServer,
@@ -19,15 +23,31 @@ from testbed.influx.server import (
 )
 
 
-@pytest.fixture(scope="session")
-def influxdb() -> InfluxServer:
-    server = real_server_from_env()
-    if server is not None:
-        yield server
+def servers() -> tuple[str, ...]:
+    """The `influxdb` parameters: an external server when the environment names one."""
+    return ("external",) if real_server_from_env() else ("emulator", "influxd")
+
+
+@pytest.fixture(scope="session", params=servers())
+def influxdb(request: pytest.FixtureRequest) -> InfluxServer:
+    if request.param == "external":
+        yield real_server_from_env()
         return
-    server = start_emulator()
+    server = start_emulator() if request.param == "emulator" else start_influxd()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run tests that ask for `emulator` on the emulator's parameter only, not on influxd's."""
+    keep, drop = [], []
+    for item in items:
+        server = getattr(item, "callspec", None) and item.callspec.params.get("influxdb")
+        needs_emulator = "emulator" in getattr(item, "fixturenames", ())
+        (drop if server == "influxd" and needs_emulator else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

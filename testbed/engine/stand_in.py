@@ -59,39 +59,11 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from testbed.engine.provider_host import REPO, project_name
+from testbed.engine.result import Result, Secret, Step
 
 ORGANIZATION = "organization"  # what `pulumi.get_organization()` is on a self-managed backend
 
 Props = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Step:
-    op: str
-    type: str
-    name: str
-    urn: str
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret stack output; its repr never shows the value."""
-
-    value: Any = field(repr=False)
-
-
-@dataclass
-class Result:
-    steps: list[Step]
-    outputs: Props
-    error: str | None
-    log: list[str]
-    peak_rss_mb: float
-    seconds: float
-
-    def names(self, op: str) -> list[str]:
-        """Names of the resources that took this step, in execution order."""
-        return [step.name for step in self.steps if step.op == op]
 
 
 @dataclass

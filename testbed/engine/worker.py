@@ -36,7 +36,8 @@ from testbed.engine.provider_host import (
     mark_secret_keys,
     secret,
 )
-from testbed.engine.stand_in import ResourceState, StackState, Step, encode
+from testbed.engine.result import Step
+from testbed.engine.stand_in import ResourceState, StackState, encode
 
 Props = dict[str, Any]
 

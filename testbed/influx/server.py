@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -24,11 +26,13 @@ class InfluxServer:
     url: str
     token: str = field(repr=False)  # pytest prints fixture reprs in failure reports
     org: str = "rubin"
+    kind: str = "external"  # "emulator", "influxd" (started here) or "external" (from env)
     process: subprocess.Popen | None = field(default=None, repr=False)
+    data_dir: Path | None = field(default=None, repr=False)  # removed on stop
 
     @property
     def is_emulator(self) -> bool:
-        return self.process is not None
+        return self.kind == "emulator"
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         """Call the API with the operator token (test set-up and inspection)."""
@@ -51,7 +55,13 @@ class InfluxServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @dataclass
@@ -84,7 +94,7 @@ def start_emulator(*, hashed_tokens: bool = False, org: str = "rubin") -> Influx
     if not url.startswith("http"):
         process.kill()
         raise RuntimeError(f"the emulator did not start (first line: {url!r})")
-    return InfluxServer(url=url, token=token, org=org, process=process)
+    return InfluxServer(url=url, token=token, org=org, kind="emulator", process=process)
 
 
 def real_server_from_env() -> InfluxServer | None:

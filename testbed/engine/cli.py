@@ -1,0 +1,159 @@
+"""The real Pulumi CLI (`.tools/bin/pulumi`), driven through the SDK's Automation API.
+
+`PulumiCli` has the stand-in `Engine`'s interface (`preview`, `up`, `refresh`, `destroy`, each
+giving a `Result`), so a test runs unchanged under either engine. Each instance is one stack of a
+project, with its own `file://` backend, `PULUMI_HOME` and passphrase in a directory of its own:
+no account, no network, nothing written to the repository. The project is laid out in that
+directory as links to the repository's files (with `Pulumi.yaml` pointing at the repository's
+virtualenv), so the stack's `Pulumi.<stack>.yaml` never lands in the working tree and several
+stacks can run at once.
+
+Steps come from the engine's own event stream; refresh steps are named as the stand-in names
+them (`refresh-same`, `refresh-update`, `refresh-delete`) from the old and new state in each event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi import automation as auto
+
+from testbed.engine.result import Result, Secret, Step
+from testbed.paths import REPO, TOOLS_BIN
+
+PASSPHRASE = "testbed"  # encrypts the throwaway stacks' secrets; not a secret itself
+PROJECT_FILES_SKIPPED = {".git", ".pulumi", ".tools", ".demo", "node_modules"}
+
+
+class PulumiCli:
+    """One stack of one project under the real CLI. `config` may be edited between runs."""
+
+    def __init__(self, project_dir: Path = REPO, *, state_dir: Path, stack: str = "dev",
+                 config: Mapping[str, Any] | None = None, secret_config_keys: Iterable[str] = (),
+                 env: Mapping[str, str] | None = None) -> None:
+        self.source_dir = Path(project_dir)
+        self.state_dir = Path(state_dir)
+        self.stack_name = stack
+        self.config = dict(config or {})
+        self.secret_config_keys = set(secret_config_keys)
+        self.env = dict(env or {})
+        self.project_dir = self.state_dir / "project"
+        self._stack: auto.Stack | None = None
+
+    def preview(self) -> Result:
+        return self._run("preview")
+
+    def up(self) -> Result:
+        return self._run("up")
+
+    def refresh(self) -> Result:
+        return self._run("refresh")
+
+    def destroy(self) -> Result:
+        return self._run("destroy")
+
+    def export(self) -> dict:
+        """The stack's deployment as `pulumi stack export` gives it (secrets encrypted)."""
+        return self._select().export_stack().deployment
+
+    def _run(self, op: str) -> Result:
+        stack = self._select()
+        stack.set_all_config({key: auto.ConfigValue(_config_text(value),
+                                                    secret=key in self.secret_config_keys)
+                              for key, value in self.config.items()})
+        steps: list[Step] = []
+        log: list[str] = []
+        on_event = _recorder(steps, log)
+        started = time.monotonic()
+        error = None
+        outputs: dict[str, Any] = {}
+        try:
+            if op == "preview":
+                stack.preview(on_event=on_event, on_output=log.append, color="never")
+            elif op == "up":
+                stack.up(on_event=on_event, on_output=log.append, color="never")
+            elif op == "refresh":
+                stack.refresh(on_event=on_event, on_output=log.append, color="never")
+            else:
+                stack.destroy(on_event=on_event, on_output=log.append, color="never")
+        except auto.CommandError as failure:
+            error = str(failure)
+        if op != "preview":
+            outputs = {key: Secret(value.value) if value.secret else value.value
+                       for key, value in stack.outputs().items()}
+        return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=0.0,
+                      seconds=time.monotonic() - started)
+
+    def _select(self) -> auto.Stack:
+        if self._stack is None:
+            self._lay_out_project()
+            workspace = auto.LocalWorkspace(
+                work_dir=str(self.project_dir), pulumi_home=str(self.state_dir / "home"),
+                env_vars=self._environment(),
+                pulumi_command=auto.PulumiCommand(root=str(TOOLS_BIN.parent),
+                                                  skip_version_check=True))
+            self._stack = auto.Stack.create_or_select(self.stack_name, workspace)
+        return self._stack
+
+    def _lay_out_project(self) -> None:
+        if self.project_dir.exists():
+            return
+        self.project_dir.mkdir(parents=True)
+        (self.state_dir / "backend").mkdir(exist_ok=True)
+        for entry in self.source_dir.iterdir():
+            if entry.name in PROJECT_FILES_SKIPPED or entry.name.startswith("Pulumi."):
+                continue
+            (self.project_dir / entry.name).symlink_to(entry)
+        project = yaml.safe_load((self.source_dir / "Pulumi.yaml").read_text())
+        options = project.get("runtime", {}).get("options", {})
+        if "virtualenv" in options:
+            options["virtualenv"] = str((self.source_dir / options["virtualenv"]).resolve())
+        (self.project_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            "PATH": f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PULUMI_BACKEND_URL": (self.state_dir / "backend").as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # The program and its providers import the repository's packages.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
+                                                        os.environ.get("PYTHONPATH")])),
+            **self.env,
+        }
+
+
+def _config_text(value: Any) -> str:
+    """Config values are text; lists and numbers as JSON, as `pulumi config set --path` stores."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _recorder(steps: list[Step], log: list[str]):
+    def on_event(event: auto.EngineEvent) -> None:
+        if event.diagnostic_event is not None:
+            log.append(event.diagnostic_event.message.rstrip())
+        if event.res_outputs_event is None:
+            return  # a step is recorded once it is done (or, in a preview, planned)
+        metadata = event.res_outputs_event.metadata
+        if metadata.type.startswith("pulumi:"):
+            return  # the stack and default providers are the engine's, not the program's
+        steps.append(Step(_op(metadata), metadata.type, metadata.urn.rsplit("::", 1)[-1],
+                          metadata.urn))
+    return on_event
+
+
+def _op(metadata: auto.StepEventMetadata) -> str:
+    op = metadata.op.value
+    if op != "refresh":
+        return op
+    if metadata.new is None:
+        return "refresh-delete"
+    before = metadata.old.outputs if metadata.old else None
+    return "refresh-same" if before == metadata.new.outputs else "refresh-update"
