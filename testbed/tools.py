@@ -111,7 +111,7 @@ def _build(tool: Tool, log) -> None:
              ["go", "build", "-o", str(wrapper), "github.com/influxdata/pkg-config"], env)
         env["PKG_CONFIG"] = str(wrapper)
         log("tools: influxd: Go compiles; cargo builds libflux (the long step of a first build)")
-    flags = ["-trimpath"] + (["-ldflags", tool.ldflags] if tool.ldflags else [])
+    flags = ["-trimpath", "-buildvcs=false", *(["-ldflags", tool.ldflags] if tool.ldflags else [])]
     _run(tool, "go build", ["go", "build", *flags, "-o", str(tool.path), tool.package], env)
     if tool.scripts:
         sdk = _run(tool, "locate the sdk/v3 module",

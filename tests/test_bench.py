@@ -17,12 +17,11 @@ from bench.targets import Counts, expected_counts
 from testbed.influx.server import InfluxServer, create_org, delete_org
 
 APPS = 50
+pytestmark = pytest.mark.usefixtures("emulator")  # counts requests with its request log
 
 
 @pytest.fixture(scope="module")
 def run(influxdb: InfluxServer) -> dict:
-    if not influxdb.is_emulator:
-        pytest.skip("counts requests with the emulator's request log")
     org = create_org(influxdb, prefix="bench")
     try:
         yield benchmark(influxdb, org.name, APPS)

@@ -3,9 +3,6 @@ the server: a client nobody here wrote is the test of faithfulness that cannot b
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from influxdb_client import BucketRetentionRules, InfluxDBClient, Permission, PermissionResource
 from influxdb_client.domain import (
@@ -19,8 +16,6 @@ from influxdb_client.domain import (
 from influxdb_client.rest import ApiException
 from influxdb_client.service import DBRPsService, SecretsService, SetupService
 
-from testbed.influx.server import REPO
-
 
 @pytest.fixture
 def client(org):
@@ -28,18 +23,8 @@ def client(org):
         yield client
 
 
-@pytest.fixture
-def fresh_emulator(emulator):
-    """An emulator started without --org: not set up yet."""
-    process = subprocess.Popen([sys.executable, "-m", "testbed.influxdb_emulator", "--port", "0"],
-                               cwd=REPO, stdout=subprocess.PIPE, text=True)
-    yield process.stdout.readline().strip()
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def test_onboarding_sets_up_user_org_bucket_and_operator_token(fresh_emulator):
-    with InfluxDBClient(url=fresh_emulator, token="") as anonymous:
+def test_onboarding_sets_up_user_org_bucket_and_operator_token(fresh_influxdb):
+    with InfluxDBClient(url=fresh_influxdb.url, token="") as anonymous:
         setup = SetupService(anonymous.api_client)
         assert setup.get_setup().allowed is True
         done = setup.post_setup(onboarding_request=OnboardingRequest(
@@ -48,7 +33,7 @@ def test_onboarding_sets_up_user_org_bucket_and_operator_token(fresh_emulator):
         assert setup.get_setup().allowed is False
     assert (done.user.name, done.org.name, done.bucket.name) == ("admin", "observatory", "first")
     assert done.bucket.retention_rules[0].every_seconds == 86400
-    with InfluxDBClient(url=fresh_emulator, token=done.auth.token) as operator:
+    with InfluxDBClient(url=fresh_influxdb.url, token=done.auth.token) as operator:
         names = {b.name for b in operator.buckets_api().find_buckets(org="observatory").buckets}
     assert names == {"first", "_monitoring", "_tasks"}
 

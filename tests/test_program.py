@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import requests
 
-from testbed.engine.stand_in import Engine, Result, Secret
+from testbed.engine.cli import PulumiCli
+from testbed.engine.result import Result, Secret
+from testbed.engine.stand_in import Engine
 from testbed.influx.server import InfluxOrg
 
 APPS = ("gafaelfawr", "mobu", "nublado")
@@ -81,11 +82,12 @@ def monitored_org(org: InfluxOrg) -> InfluxOrg:
 
 
 @pytest.fixture
-def engine(monitored_org: InfluxOrg, tmp_path: Path) -> Engine:
-    return Engine(state_path=tmp_path / "state.json", stack="dev",
-                  config={"influxdb:url": monitored_org.url, "influxdb:org": monitored_org.name,
-                          "influxdb:token": monitored_org.token},
-                  secret_config_keys={"influxdb:token"})
+def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
+    return new_engine(stack="dev",
+                      config={"influxdb:url": monitored_org.url,
+                              "influxdb:org": monitored_org.name,
+                              "influxdb:token": monitored_org.token},
+                      secret_config_keys={"influxdb:token"})
 
 
 def succeeded(result: Result) -> Result:
@@ -353,7 +355,7 @@ def test_the_scoped_token_cannot_create_tokens_or_touch_users_and_orgs(engine, m
 def test_no_token_appears_in_plain_in_state_outputs_or_logs(engine, monitored_org):
     result = succeeded(engine.up())
     scoped = scoped_token(result)
-    state_text = engine.state_path.read_text()
+    state_text = engine.state_text()
 
     for token in (monitored_org.token, scoped):
         assert token not in state_text

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from testbed.influx.server import REPO
+from testbed.tools import PULUMI_VERSION
 
 WORKFLOWS = REPO / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yaml"
@@ -96,12 +97,15 @@ def test_every_action_is_pinned_to_a_commit():
     assert uses and [u for u in uses if not PINNED_ACTION.match(u)] == []
 
 
-def test_every_job_sets_up_python_3_11_and_the_deploy_installs_the_pinned_pulumi():
+def test_every_job_sets_up_python_3_11_and_the_deploy_installs_the_cli_the_tests_run():
     versions = {step["with"]["python-version"] for _, job in all_jobs()
                 for step in steps_using(job, "actions/setup-python")}
     assert versions == {"3.11"}
-    assert load(DEPLOY)["env"]["PULUMI_VERSION"] == pinned_requirement(
-        REPO / "requirements.txt", "pulumi")
+    cli = load(DEPLOY)["env"]["PULUMI_VERSION"]
+    assert f"v{cli}" == PULUMI_VERSION
+    sdk = pinned_requirement(REPO / "requirements.txt", "pulumi")
+    assert tuple(map(int, cli.split("."))) >= tuple(map(int, sdk.split("."))), \
+        "the CLI must not be older than the SDK"
     assert pinned_requirement(REPO / "policy" / "requirements.txt", "pulumi") == \
         pinned_requirement(REPO / "requirements.txt", "pulumi")
 

@@ -8,8 +8,8 @@ directory as links to the repository's files (with `Pulumi.yaml` pointing at the
 virtualenv), so the stack's `Pulumi.<stack>.yaml` never lands in the working tree and several
 stacks can run at once.
 
-Steps come from the engine's own event stream; refresh steps are named as the stand-in names
-them (`refresh-same`, `refresh-update`, `refresh-delete`) from the old and new state in each event.
+Steps come from the engine's own event stream; the outcome of each refreshed resource (the engine
+reports it as same, update or delete) is named as the stand-in names it (`refresh-same`, ...).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import yaml
 from pulumi import automation as auto
 
 from testbed.engine.result import Result, Secret, Step
+from testbed.engine.stand_in import ResourceState, StackState
 from testbed.paths import REPO, TOOLS_BIN
 
 PASSPHRASE = "testbed"  # encrypts the throwaway stacks' secrets; not a secret itself
@@ -58,6 +59,23 @@ class PulumiCli:
     def destroy(self) -> Result:
         return self._run("destroy")
 
+    def state(self) -> StackState:
+        """The program's resources in the stack's state (secrets still encrypted)."""
+        resources = [
+            ResourceState(urn=entry["urn"], type=entry["type"], id=entry.get("id", ""),
+                          inputs=entry.get("inputs", {}), outputs=entry.get("outputs", {}),
+                          dependencies=entry.get("dependencies", []),
+                          retain_on_delete=entry.get("retainOnDelete", False))
+            for entry in self.export().get("resources", [])
+            if not entry["type"].startswith("pulumi:")]
+        return StackState({resource.urn: resource for resource in resources})
+
+    def state_text(self) -> str:
+        """Every file the CLI keeps for this stack: state, backups, history, stack config."""
+        files = [*sorted((self.state_dir / "backend").rglob("*")),
+                 self.project_dir / f"Pulumi.{self.stack_name}.yaml"]
+        return "\n".join(path.read_text(errors="replace") for path in files if path.is_file())
+
     def export(self) -> dict:
         """The stack's deployment as `pulumi stack export` gives it (secrets encrypted)."""
         return self._select().export_stack().deployment
@@ -69,7 +87,7 @@ class PulumiCli:
                               for key, value in self.config.items()})
         steps: list[Step] = []
         log: list[str] = []
-        on_event = _recorder(steps, log)
+        on_event = _recorder(steps, log, refresh=op == "refresh")
         started = time.monotonic()
         error = None
         outputs: dict[str, Any] = {}
@@ -135,7 +153,8 @@ def _config_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _recorder(steps: list[Step], log: list[str]):
+def _recorder(steps: list[Step], log: list[str], refresh: bool):
+    """Records each finished step; a refresh's outcomes (same, update, delete) as `refresh-*`."""
     def on_event(event: auto.EngineEvent) -> None:
         if event.diagnostic_event is not None:
             log.append(event.diagnostic_event.message.rstrip())
@@ -144,16 +163,6 @@ def _recorder(steps: list[Step], log: list[str]):
         metadata = event.res_outputs_event.metadata
         if metadata.type.startswith("pulumi:"):
             return  # the stack and default providers are the engine's, not the program's
-        steps.append(Step(_op(metadata), metadata.type, metadata.urn.rsplit("::", 1)[-1],
-                          metadata.urn))
+        op = f"refresh-{metadata.op.value}" if refresh else metadata.op.value
+        steps.append(Step(op, metadata.type, metadata.urn.rsplit("::", 1)[-1], metadata.urn))
     return on_event
-
-
-def _op(metadata: auto.StepEventMetadata) -> str:
-    op = metadata.op.value
-    if op != "refresh":
-        return op
-    if metadata.new is None:
-        return "refresh-delete"
-    before = metadata.old.outputs if metadata.old else None
-    return "refresh-same" if before == metadata.new.outputs else "refresh-update"

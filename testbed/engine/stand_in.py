@@ -178,6 +178,9 @@ class Engine:
     def state(self) -> StackState:
         return StackState.load(self.state_path)
 
+    def state_text(self) -> str:
+        return self.state_path.read_text()
+
     def _run(self, op: str) -> Result:
         with tempfile.TemporaryDirectory() as scratch:
             result_path = Path(scratch) / "result.json"

@@ -26,8 +26,9 @@ class InfluxdFailed(Exception):
     """influxd is missing, did not start, or refused to be onboarded; says which and why."""
 
 
-def start_influxd(org: str = "rubin") -> InfluxServer:
-    """Start influxd, wait for `/health`, onboard it with a random operator token."""
+def start_influxd(org: str = "rubin", *, onboard: bool = True) -> InfluxServer:
+    """Start influxd, wait for `/health`, onboard it with a random operator token (unless told
+    not to: then `token` is the one to onboard it with)."""
     if not INFLUXD.path.exists():
         raise InfluxdFailed(f"{INFLUXD.path} is missing: run `make tools` to build it")
     data_dir = Path(tempfile.mkdtemp(prefix="influxd-"))
@@ -36,7 +37,8 @@ def start_influxd(org: str = "rubin") -> InfluxServer:
                           process=process, data_dir=data_dir)
     try:
         _wait_until_healthy(server, data_dir / "influxd.log")
-        _onboard(server)
+        if onboard:
+            _onboard(server)
     except BaseException:
         server.stop()
         raise

@@ -81,12 +81,15 @@ class InfluxOrg:
         return self.server.token
 
 
-def start_emulator(*, hashed_tokens: bool = False, org: str = "rubin") -> InfluxServer:
-    """Start `python -m testbed.influxdb_emulator` on a free port and wait for its URL."""
+def start_emulator(*, hashed_tokens: bool = False, org: str = "rubin",
+                   onboard: bool = True) -> InfluxServer:
+    """Start `python -m testbed.influxdb_emulator` on a free port and wait for its URL; not set
+    up when `onboard` is false (then `token` is one to onboard it with)."""
     token = secrets.token_urlsafe(64)
-    # One argument: a URL-safe token may start with "-", which argparse takes for an option.
-    command = [sys.executable, "-m", "testbed.influxdb_emulator", "--port", "0",
-               f"--admin-token={token}", "--org", org]
+    command = [sys.executable, "-m", "testbed.influxdb_emulator", "--port", "0"]
+    if onboard:
+        # One argument: a URL-safe token may start with "-", which argparse takes for an option.
+        command += [f"--admin-token={token}", "--org", org]
     if hashed_tokens:
         command.append("--hashed-tokens")
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)

@@ -1,0 +1,40 @@
+"""The real tools the test bed builds: pinned versions, and a real influxd that works."""
+
+from __future__ import annotations
+
+import subprocess
+
+import requests
+
+from testbed.influx.influxd import start_influxd
+from testbed.tools import INFLUXD, INFLUXD_VERSION, PULUMI, PULUMI_VERSION, TOOLS, ensure_tools
+
+
+def version_of(path) -> str:
+    return subprocess.run([str(path), "version"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_the_pulumi_cli_is_the_pinned_release():
+    assert version_of(PULUMI.path) == PULUMI_VERSION
+
+
+def test_influxd_is_the_pinned_release():
+    assert version_of(INFLUXD.path).startswith(f"InfluxDB {INFLUXD_VERSION} ")
+
+
+def test_a_second_build_with_nothing_changed_rebuilds_nothing():
+    said: list[str] = []
+    ensure_tools(log=said.append)
+    assert said == [f"tools: {tool.name} is up to date" for tool in TOOLS]
+
+
+def test_a_real_influxd_starts_on_loopback_and_answers_health():
+    server = start_influxd()
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        health = requests.get(server.url + "/health", timeout=5).json()
+        assert health["status"] == "pass" and health["version"] == INFLUXD_VERSION
+    finally:
+        server.stop()
+    assert not server.data_dir.exists()
