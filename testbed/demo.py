@@ -1,20 +1,23 @@
 """`make demo`: the program against a local InfluxDB emulator, with a throwaway local stack.
 
 Starts the emulator on a free loopback port with a few application buckets, then runs
-`pulumi up` with a file backend in `.demo/` (no account; passphrase `demo`). Without the Pulumi
-CLI it says how to install it and runs the same program through the engine stand-in the tests
-use, printing every step `pulumi up` would take.
+`pulumi up` with a file backend in `.demo/` (no account; a throwaway passphrase), with the CLI
+on PATH or else the one `make tools` built. Without either it says how to install it and runs the
+same program through the engine stand-in the tests use, printing every step `pulumi up` would
+take. DEMO_PULUMI_DIR, when set, names the CLI's folder instead ("" for none).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
+from pathlib import Path
 
+from testbed.engine.cli import PulumiCli
 from testbed.engine.stand_in import Engine
-from testbed.influx.server import REPO, InfluxServer, start_emulator
+from testbed.influx.server import InfluxServer, start_emulator
+from testbed.paths import REPO, TOOLS_BIN
 
 DEMO_DIR = REPO / ".demo"
 STACK = "demo"
@@ -34,44 +37,38 @@ def seed_org(server: InfluxServer) -> None:
                                                      "retentionRules": []}).raise_for_status()
 
 
-def run_pulumi(server: InfluxServer) -> None:
-    DEMO_DIR.mkdir(exist_ok=True)
-    (DEMO_DIR / "state").mkdir(exist_ok=True)
-    env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{DEMO_DIR / 'state'}",
-           "PULUMI_CONFIG_PASSPHRASE": "demo", "PULUMI_SKIP_UPDATE_CHECK": "1"}
-    config_file = ["--config-file", str(DEMO_DIR / f"Pulumi.{STACK}.yaml")]
-
-    def pulumi(*args: str, stdin: str | None = None) -> None:
-        subprocess.run(["pulumi", *args], cwd=REPO, env=env, input=stdin, text=True,
-                       check=True)
-
-    # A fresh emulator each time, so a fresh stack each time.
-    subprocess.run(["pulumi", "stack", "rm", STACK, "--yes", "--force"], cwd=REPO, env=env,
-                   check=False, capture_output=True)
-    pulumi("stack", "init", STACK, "--secrets-provider", "passphrase")
-    pulumi("config", "set", "influxdb:url", server.url, *config_file)
-    pulumi("config", "set", "influxdb:org", server.org, *config_file)
-    # The token goes in on stdin, never on a command line.
-    pulumi("config", "set", "--secret", "influxdb:token", *config_file, stdin=server.token)
-    pulumi("up", "--yes", *config_file)
+def pulumi_path() -> str | None:
+    """The folder of the Pulumi CLI to use: the one on PATH, else the one `make tools` built."""
+    if "DEMO_PULUMI_DIR" in os.environ:
+        return os.environ["DEMO_PULUMI_DIR"] or None
+    on_path = shutil.which("pulumi")
+    if on_path:
+        return str(Path(on_path).parent)
+    return str(TOOLS_BIN) if (TOOLS_BIN / "pulumi").exists() else None
 
 
-def run_engine(server: InfluxServer) -> None:
-    print(INSTALL_HINT)
-    DEMO_DIR.mkdir(exist_ok=True)
-    (DEMO_DIR / "engine-state.json").unlink(missing_ok=True)
-    engine = Engine(project_dir=REPO, state_path=DEMO_DIR / "engine-state.json", stack=STACK,
-                    config={"influxdb:url": server.url, "influxdb:org": server.org,
-                            "influxdb:token": server.token},
-                    secret_config_keys={"influxdb:token"})
-    for title, run in (("pulumi preview", engine.preview), ("pulumi up", engine.up),
-                       ("pulumi up (again: nothing to do)", engine.up)):
-        result = run()
+def run(server: InfluxServer, cli_dir: str | None) -> None:
+    """Preview, up, and up again, showing what each did; under the CLI if there is one."""
+    config = {"influxdb:url": server.url, "influxdb:org": server.org,
+              "influxdb:token": server.token}
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)  # a fresh emulator each time: a fresh stack too
+    DEMO_DIR.mkdir()
+    if cli_dir:
+        engine = PulumiCli(REPO, state_dir=DEMO_DIR, stack=STACK, config=config,
+                           secret_config_keys={"influxdb:token"}, cli_dir=Path(cli_dir))
+    else:
+        print(INSTALL_HINT)
+        engine = Engine(REPO, state_path=DEMO_DIR / "engine-state.json", stack=STACK,
+                        config=config, secret_config_keys={"influxdb:token"})
+    for title, step in (("pulumi preview", engine.preview), ("pulumi up", engine.up),
+                        ("pulumi up (again: nothing to do)", engine.up)):
+        result = step()
         print(f"\n== {title}")
         for line in result.log:
             print(f"   {line}")
-        for step in result.steps:
-            print(f"   {step.op:>8}  {step.type.rsplit(':', 1)[-1]:<18} {step.name}")
+        if not cli_dir:  # the CLI's own output already lists the steps
+            for each in result.steps:
+                print(f"   {each.op:>8}  {each.type.rsplit(':', 1)[-1]:<18} {each.name}")
         if result.error:
             sys.exit(f"failed: {result.error}")
 
@@ -81,10 +78,7 @@ def main() -> None:
     try:
         seed_org(server)
         print(f"InfluxDB emulator at {server.url}, org 'demo', apps: {', '.join(APPS)}")
-        if shutil.which("pulumi"):
-            run_pulumi(server)
-        else:
-            run_engine(server)
+        run(server, pulumi_path())
     finally:
         server.stop()
 

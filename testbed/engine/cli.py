@@ -37,7 +37,8 @@ class PulumiCli:
 
     def __init__(self, project_dir: Path = REPO, *, state_dir: Path, stack: str = "dev",
                  config: Mapping[str, Any] | None = None, secret_config_keys: Iterable[str] = (),
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, cli_dir: Path = TOOLS_BIN) -> None:
+        self.cli_dir = Path(cli_dir)  # holds `pulumi` and the plugins it runs
         self.source_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
         self.stack_name = stack
@@ -114,10 +115,20 @@ class PulumiCli:
             workspace = auto.LocalWorkspace(
                 work_dir=str(self.project_dir), pulumi_home=str(self.state_dir / "home"),
                 env_vars=self._environment(),
-                pulumi_command=auto.PulumiCommand(root=str(TOOLS_BIN.parent),
+                pulumi_command=auto.PulumiCommand(root=str(self._cli_root()),
                                                   skip_version_check=True))
             self._stack = auto.Stack.create_or_select(self.stack_name, workspace)
         return self._stack
+
+    def _cli_root(self) -> Path:
+        """The Automation API runs `<root>/bin/pulumi`: a folder not named bin gets a link."""
+        if self.cli_dir.name == "bin":
+            return self.cli_dir.parent
+        root = self.state_dir / "cli"
+        if not root.exists():
+            root.mkdir(parents=True)
+            (root / "bin").symlink_to(self.cli_dir)
+        return root
 
     def _lay_out_project(self) -> None:
         if self.project_dir.exists():
@@ -136,7 +147,7 @@ class PulumiCli:
 
     def _environment(self) -> dict[str, str]:
         return {
-            "PATH": f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PATH": f"{self.cli_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             "PULUMI_BACKEND_URL": (self.state_dir / "backend").as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
