@@ -29,6 +29,7 @@ from providers.errors import (
     OrgNotFound,
     OrgNotReadable,
     ServerUnreachable,
+    Unauthorized,
     error_class_for,
 )
 
@@ -131,6 +132,8 @@ class InfluxClient:
         if response.ok:
             return response.json() if response.content else None
         error = self._error(method, path, response)
+        if isinstance(error, Unauthorized):
+            raise error  # a denial, even one answered as a 500: nothing was written
         if method == "POST" and response.status_code >= 500:
             raise AmbiguousWrite(method, path, error.message, status=error.status, code=error.code,
                                  hint="the object may or may not have been created")
@@ -159,14 +162,18 @@ class InfluxClient:
         status = response.status_code
         if self._token:  # in case a server ever echoes it
             message = message.replace(self._token, "<token>")
-        return error_class_for(status)(
-            method, path, message, status=status,
-            code=answer.get("code"), hint=self._permission_hint(method, path, status, message))
+        # The task service reports its own permission denials as "failed to ...: unauthorized"
+        # with a 500 (404 on a read): a denial, not a server failure nor a missing object.
+        denied = status == 401 or (status in (404, 500) and message.endswith(": unauthorized"))
+        kind = Unauthorized if denied else error_class_for(status)
+        return kind(method, path, message, status=status, code=answer.get("code"),
+                    hint=self._permission_hint(method, path, status, message, denied))
 
-    def _permission_hint(self, method: str, path: str, status: int, message: str) -> str:
+    def _permission_hint(self, method: str, path: str, status: int, message: str,
+                         denied: bool) -> str:
         action = "read" if method == "GET" else "write"
         kind = path.removeprefix("/api/v2/").split("/")[0]
-        if status == 401:
+        if denied:
             return (f"{self.token_source} is unknown or inactive, "
                     f"or lacks {action} permission on {kind}")
         if status == 403 and "permission" in message:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from providers.client import CONFIGURED_TOKEN, InfluxClient
 
 ENVIRONMENT = {"url": "INFLUXDB_URL", "org": "INFLUXDB_ORG", "token": "INFLUXDB_TOKEN"}
-RESOURCE_TOKEN = "the token passed to this resource"
+RESOURCE_TOKEN = "the scoped task token (token/tasks)"
 
 _lock = threading.Lock()
 _configured: dict[str, str] = {}

@@ -34,7 +34,9 @@ def org_bucket_reads(org, token: str) -> int:
     ({"permissions": []}, "authorization must include permissions"),
     ({"permissions": [{"action": "delete", "resource": {"type": "buckets"}}]}, "action"),
     ({"permissions": [{"action": "read", "resource": {"type": "bucket"}}]}, "resource type"),
-    ({"orgID": ""}, "org id required"),
+    ({"orgID": ""}, "invalid json structure: id must have a length of 16 bytes"),
+    ({"orgID": None}, "org id required: invalid ID"),
+    ({"userID": "zzzzzzzzzzzzzzzz"}, "invalid json structure: invalid ID"),
     ({"status": "paused"}, "status"),
 ])
 def test_a_malformed_request_is_400(org, change, message):
@@ -69,8 +71,9 @@ def test_asking_for_a_permission_the_caller_does_not_hold_is_403(org):
     wanted = permission(org, "write", "buckets")
     response = post_token(org, [wanted], token=granter)
     assert response.status_code == 403
-    assert response.json() == {"code": "forbidden",
-                               "message": f"permission write:orgs/{org.id}/buckets is not allowed"}
+    denied = f"write:orgs/{org.id}/buckets"
+    assert response.json() == {"code": "forbidden", "message": f"permission {denied} is not "
+                                                               f"allowed: {denied} is unauthorized"}
     assert post_token(org, [permission(org, "read", "buckets")], token=granter).status_code == 201
 
 
@@ -110,16 +113,28 @@ def test_with_hashed_tokens_only_the_creation_answer_carries_the_token(hashed_em
     assert buckets.status_code == 200
 
 
-def test_an_inactive_token_is_refused_with_401_until_reactivated(org):
-    created = create_token(org, [permission(org, "read", "buckets")])
+def test_an_inactive_token_is_let_in_but_sees_nothing_and_may_do_nothing(org):
+    created = create_token(org, [permission(org, "read", "buckets"),
+                                 permission(org, "write", "buckets"),
+                                 permission(org, "read", "tasks")])
     path = f"/api/v2/authorizations/{created['id']}"
     patched = api_call(org, "PATCH", path, json={"status": "inactive"}).json()
     assert patched["status"] == "inactive"
-    response = api_call(org, "GET", "/api/v2/buckets", token=created["token"],
-                        params={"orgID": org.id})
-    assert response.status_code == 401
+    token = created["token"]
+    buckets = api_call(org, "GET", "/api/v2/buckets", token=token, params={"orgID": org.id})
+    assert (buckets.status_code, buckets.json()["buckets"]) == (200, [])
+    bucket_id = api_call(org, "GET", "/api/v2/buckets", params={"orgID": org.id}).json()[
+        "buckets"][0]["id"]
+    read = api_call(org, "GET", f"/api/v2/buckets/{bucket_id}", token=token)
+    assert (read.status_code, read.json()["message"]) == (401, "token is inactive")
+    made = api_call(org, "POST", "/api/v2/buckets", token=token,
+                    json={"orgID": org.id, "name": "never", "retentionRules": []})
+    assert (made.status_code, made.json()["message"]) == (401, "token is inactive")
+    tasks = api_call(org, "GET", "/api/v2/tasks", token=token, params={"orgID": org.id})
+    assert (tasks.status_code, tasks.json()["tasks"]) == (200, [])
+
     api_call(org, "PATCH", path, json={"status": "active"})
-    assert org_bucket_reads(org, created["token"]) == 200
+    assert org_bucket_reads(org, token) == 200
 
 
 def test_patch_changes_description_and_status_but_never_permissions(org):

@@ -117,7 +117,8 @@ def test_unsetting_the_default_hands_it_to_another_mapping_of_the_database(org):
 
 def test_unsetting_the_only_mapping_of_a_database_keeps_it_default(org):
     only = create_mapping(org, bucket_id(org, "alone"), "alone", "one")
-    assert patch_default(org, only, False)["default"] is True
+    assert patch_default(org, only, False)["default"] is False  # the answer echoes the request
+    assert defaults(org, "alone") == {only["id"]: True}
 
 
 def test_deleting_the_default_promotes_another_mapping(org):
@@ -202,11 +203,19 @@ def test_patch_changes_only_the_retention_policy_and_default(org):
 def test_mapping_permissions_are_bucket_permissions(org):
     readable, writable = bucket_id(org, "readable"), bucket_id(org, "writable")
     mapping = create_mapping(org, readable, "readable", "rp")
-    token = scoped_token(org, ("read", "buckets", readable), ("write", "buckets", writable))
-    assert {m["bucketID"] for m in listed(org, token=token)} == {readable}
-    assert post_mapping(org, readable, "readable", "two", token=token).status_code == 401
+    token = scoped_token(org, ("read", "buckets", readable), ("write", "buckets", writable),
+                         ("read", "buckets", writable), ("write", "buckets", readable))
+    reader = scoped_token(org, ("read", "buckets", readable))
+    writer = scoped_token(org, ("write", "buckets", writable))
+    assert {m["bucketID"] for m in listed(org, token=reader)} == {readable}
+    denied = post_mapping(org, readable, "readable", "two", token=reader)
+    assert (denied.status_code, denied.json()["message"]) == (
+        401, f"write:orgs/{org.id}/buckets/{readable} is unauthorized")
+    denied = post_mapping(org, writable, "writable", "rp", token=writer)
+    assert (denied.status_code, denied.json()["message"]) == (
+        401, f"read:orgs/{org.id}/buckets/{writable} is unauthorized")
     assert post_mapping(org, writable, "writable", "rp", token=token).status_code == 201
-    response = api_call(org, "DELETE", f"/api/v2/dbrps/{mapping['id']}", token=token,
+    response = api_call(org, "DELETE", f"/api/v2/dbrps/{mapping['id']}", token=reader,
                         params={"orgID": org.id})
     assert response.status_code == 401
 
@@ -216,8 +225,8 @@ def test_the_list_filters_on_whether_a_mapping_is_the_default(org):
     default = create_mapping(org, bucket, "filtered", "one")
     other = create_mapping(org, bucket, "filtered", "two")
     assert [m["id"] for m in listed(org, db="filtered", default="true")] == [default["id"]]
-    assert [m["id"] for m in listed(org, db="filtered", default="false")] == [other["id"],
-                                                                              bucket]
+    # The bucket's virtual mapping (not the default: it has stored ones) is left out.
+    assert [m["id"] for m in listed(org, db="filtered", default="false")] == [other["id"]]
     response = api_call(org, "GET", "/api/v2/dbrps", params={"orgID": org.id,
                                                              "default": "maybe"})
     assert response.status_code == 400

@@ -329,9 +329,29 @@ def test_an_inactive_scoped_token_stops_task_updates(engine, monitored_org):
 
     result = engine.up()
 
-    # The operator token is still valid: only a task operation can have used the inactive one.
-    assert result.error is not None and "401" in result.error
+    # InfluxDB lets the inactive token in and denies the task write with a 500: the run stops
+    # at once (no retries of an "ambiguous" write) and says which token to look at.
+    assert result.error is not None
+    assert "failed to update task: unauthorized" in result.error
+    assert "the scoped task token (token/tasks)" in result.error and "inactive" in result.error
+    assert "retrying" not in "\n".join(result.log)
     assert scoped_token(up) not in result.error
+
+
+def test_refresh_and_destroy_with_an_inactive_scoped_token_keep_and_then_remove_the_tasks(
+        engine, monitored_org):
+    succeeded(engine.up())
+    token = next(a for a in authorizations(monitored_org)
+                 if a["description"] == "rubin-influx-tools: task management")
+    monitored_org.server.api("PATCH", f"/api/v2/authorizations/{token['id']}",
+                             json={"status": "inactive"}).raise_for_status()
+
+    # The inactive token sees no task: the tasks are read with the operator token instead of
+    # being forgotten, and destroy deletes them instead of reporting them gone.
+    refreshed = succeeded(engine.refresh())
+    assert not [name for name in refreshed.names("refresh-delete") if name.startswith("task/")]
+    succeeded(engine.destroy())
+    assert tasks(monitored_org) == []
 
 
 def test_the_scoped_token_cannot_create_tokens_or_touch_users_and_orgs(engine, monitored_org):

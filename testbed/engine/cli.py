@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from testbed.engine.result import Result, Secret, Step
+from testbed.engine.result import Result, Secret, StackEngine, Step
 from testbed.engine.stand_in import ResourceState, StackState
 from testbed.paths import REPO, TOOLS_BIN
 
@@ -32,7 +32,7 @@ PASSPHRASE = "testbed"  # encrypts the throwaway stacks' secrets; not a secret i
 PROJECT_FILES_SKIPPED = {".git", ".pulumi", ".tools", ".demo", "node_modules"}
 
 
-class PulumiCli:
+class PulumiCli(StackEngine):
     """One stack of one project under the real CLI. `config` may be edited between runs."""
 
     def __init__(self, project_dir: Path = REPO, *, state_dir: Path, stack: str = "dev",
@@ -42,23 +42,9 @@ class PulumiCli:
         self.source_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
         self.stack_name = stack
-        self.config = dict(config or {})
-        self.secret_config_keys = set(secret_config_keys)
-        self.env = dict(env or {})
+        super().__init__(config, secret_config_keys, env)
         self.project_dir = self.state_dir / "project"
         self._stack: auto.Stack | None = None
-
-    def preview(self) -> Result:
-        return self._run("preview")
-
-    def up(self) -> Result:
-        return self._run("up")
-
-    def refresh(self) -> Result:
-        return self._run("refresh")
-
-    def destroy(self) -> Result:
-        return self._run("destroy")
 
     def state(self) -> StackState:
         """The program's resources in the stack's state (secrets still encrypted)."""

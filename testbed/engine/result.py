@@ -6,6 +6,7 @@ refresh, `refresh-same`, `refresh-update` (drift: the state changed) and `refres
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,3 +40,32 @@ class Result:
     def names(self, op: str) -> list[str]:
         """Names of the resources that took this step, in execution order."""
         return [step.name for step in self.steps if step.op == op]
+
+
+class StackEngine:
+    """One stack of one project, its config editable between runs; what both engines share.
+
+    `config` holds namespaced keys (`influxdb:url`, `<project>:<key>`); those named in
+    `secret_config_keys` are secrets; `env` is added to the environment of every run.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None, secret_config_keys: Iterable[str],
+                 env: Mapping[str, str] | None) -> None:
+        self.config = dict(config or {})
+        self.secret_config_keys = set(secret_config_keys)
+        self.env = dict(env or {})
+
+    def preview(self) -> Result:
+        return self._run("preview")
+
+    def up(self) -> Result:
+        return self._run("up")
+
+    def refresh(self) -> Result:
+        return self._run("refresh")
+
+    def destroy(self) -> Result:
+        return self._run("destroy")
+
+    def _run(self, op: str) -> Result:
+        raise NotImplementedError

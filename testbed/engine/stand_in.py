@@ -59,7 +59,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from testbed.engine.provider_host import REPO, project_name
-from testbed.engine.result import Result, Secret, Step
+from testbed.engine.result import Result, Secret, StackEngine, Step
 
 ORGANIZATION = "organization"  # what `pulumi.get_organization()` is on a self-managed backend
 
@@ -149,7 +149,7 @@ def stack_config(project_dir: Path, config: Mapping[str, Any]) -> dict[str, str]
             for key, value in merged.items()}
 
 
-class Engine:
+class Engine(StackEngine):
     """One stack of one project, with its state file. `config` may be edited between runs."""
 
     def __init__(self, project_dir: Path = REPO, *, state_path: Path, stack: str = "dev",
@@ -159,21 +159,7 @@ class Engine:
         self.project = project_name(self.project_dir)
         self.state_path = Path(state_path)
         self.stack = stack
-        self.config = dict(config or {})
-        self.secret_config_keys = set(secret_config_keys)
-        self.env = dict(env or {})
-
-    def preview(self) -> Result:
-        return self._run("preview")
-
-    def up(self) -> Result:
-        return self._run("up")
-
-    def refresh(self) -> Result:
-        return self._run("refresh")
-
-    def destroy(self) -> Result:
-        return self._run("destroy")
+        super().__init__(config, secret_config_keys, env)
 
     def state(self) -> StackState:
         return StackState.load(self.state_path)

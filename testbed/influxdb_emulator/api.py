@@ -8,7 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from testbed.influxdb_emulator.errors import INVALID, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
+from testbed.influxdb_emulator.errors import (
+    INVALID,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    ApiError,
+)
 from testbed.influxdb_emulator.ids import parse_id
 from testbed.influxdb_emulator.model import Authorization
 from testbed.influxdb_emulator.permissions import Permission, holds, require
@@ -55,11 +61,17 @@ class Call:
 
     def require(self, action: str, kind: str, org_id: str | None = None,
                 resource_id: str | None = None) -> None:
+        """The caller's permission, or the 401 influxd's authorizer gives (for an inactive
+        token: "token is inactive", whatever it holds)."""
+        if self.auth.status != "active":
+            raise ApiError(UNAUTHORIZED, "token is inactive")
         require(self.auth.permissions, Permission(action, kind, org_id, resource_id))
 
     def can(self, action: str, kind: str, org_id: str | None = None,
             resource_id: str | None = None) -> bool:
-        return holds(self.auth.permissions, Permission(action, kind, org_id, resource_id))
+        """Whether the caller holds the permission: lists leave out what it cannot see."""
+        return self.auth.status == "active" and holds(
+            self.auth.permissions, Permission(action, kind, org_id, resource_id))
 
 
 Handler = Callable[[Call], Reply]

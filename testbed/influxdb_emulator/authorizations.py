@@ -57,24 +57,35 @@ def _shows_token(call: Call) -> bool:
     return not call.store.hashed_tokens
 
 
+def _body_id(data: dict, key: str) -> str | None:
+    """An ID field of the body: decoded with the JSON, so a bad one fails before any rule."""
+    if typed(data, key, str) is None:
+        return None
+    try:
+        return parse_id(data[key])
+    except ApiError as error:
+        raise ApiError(INVALID, f"invalid json structure: {error.message}") from None
+
+
 def post_authorization(call: Call) -> Reply:
     data = call.json_object()
+    org_id, user_id = _body_id(data, "orgID"), _body_id(data, "userID")
     raw_permissions = typed(data, "permissions", list) or []
     if not raw_permissions:
         raise ApiError(INVALID, "authorization must include permissions")
     permissions = tuple(permission_from_json(p) for p in raw_permissions)
-    if not typed(data, "orgID", str):
-        raise ApiError(INVALID, "org id required")
-    org_id = parse_id(data["orgID"])
+    if org_id is None:
+        raise ApiError(INVALID, "org id required: invalid ID")
     status = typed(data, "status", str) or "active"
     if status not in STATUSES:
-        raise ApiError(INVALID, "status must be active or inactive")
-    user_id = parse_id(data["userID"]) if typed(data, "userID", str) else call.auth.user_id
+        raise ApiError(INVALID, "invalid status: must be active or inactive")
+    user_id = user_id or call.auth.user_id
     call.require(WRITE, "authorizations", org_id)
     call.require(WRITE, "users", resource_id=user_id)
     for permission in permissions:
         if not holds(call.auth.permissions, permission):
-            raise ApiError(FORBIDDEN, f"permission {permission} is not allowed")
+            raise ApiError(FORBIDDEN, f"permission {permission} is not allowed: "
+                                      f"{permission} is unauthorized")
     for permission in permissions:
         if permission.org_id and permission.org_id != org_id:
             raise ApiError(INVALID, f"permission {permission} is not for org id {org_id}")

@@ -36,10 +36,14 @@ def default_shard_seconds(retention: int) -> int:
     return DAY if retention >= 2 * DAY else HOUR
 
 
-def check_retention(retention: int, shard: int) -> None:
-    """The engine's checks; it reports them as internal errors (500), not as 400s."""
+def check_retention(retention: int, shard: int, *, update: bool = False) -> None:
+    """The engine's checks, reported as internal errors (500), not as 400s; except that an
+    update's bucket service refuses a retention below the shard duration first (422)."""
     if retention and retention < HOUR:
         raise ApiError(INTERNAL, "retention policy duration must be at least 1h0m0s")
+    if retention and retention < shard and update:
+        raise ApiError(UNPROCESSABLE, "shard-group duration must also be updated to be smaller "
+                                      "than new retention duration")
     if retention and retention < shard:
         raise ApiError(INTERNAL,
                        "retention policy duration must be greater than the shard duration")
@@ -123,7 +127,7 @@ def patch_bucket(call: Call) -> Reply:
     call.require(WRITE, "buckets", bucket.org_id, bucket.id)
     retention = given(rule.get("everySeconds"), bucket.retention_seconds)
     shard = given(rule.get("shardGroupDurationSeconds"), bucket.shard_seconds)
-    check_retention(retention, shard)
+    check_retention(retention, shard, update=True)
     name = typed(data, "name", str)
     if name is not None and name != bucket.name:
         _rename(call.store, bucket, name)

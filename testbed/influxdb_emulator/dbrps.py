@@ -87,6 +87,7 @@ def post_dbrp(call: Call) -> Reply:
         raise error.wrapped(f'invalid bucket ID "{raw_bucket_id}"') from None
     database = typed(data, "database", str, "")
     retention_policy = typed(data, "retention_policy", str, "")
+    call.require(READ, "buckets", org_id, bucket_id)  # influxd finds the bucket first
     call.require(WRITE, "buckets", org_id, bucket_id)
     _check_names(database, retention_policy)
     find_bucket(call.store, bucket_id)
@@ -110,7 +111,9 @@ def list_dbrps(call: Call) -> Reply:
     for mapping, is_default in mappings.listed_mappings(call.store, org_id):
         matches = all(value is None or getattr(mapping, key) == value
                       for key, value in wanted.items())
-        matches = matches and default in (None, is_default)
+        # With a default filter a virtual mapping shows only as a default one.
+        matches = matches and default in (None, is_default) and not (
+            mapping.virtual and default is False)
         if matches and call.can(READ, "buckets", org_id, mapping.bucket_id):
             content.append(mapping.to_json(is_default))
     return Reply(200, {"content": content})
@@ -142,7 +145,10 @@ def patch_dbrp(call: Call) -> Reply:
     mapping.retention_policy = retention_policy
     if new_default is not None:
         mappings.set_default(call.store, mapping, new_default)
-    return Reply(200, {"content": mapping.to_json(mappings.is_default(call.store, mapping))})
+    # The answer shows the default asked for, even where the server kept the mapping the
+    # default (the only mapping of its database).
+    shown = given(new_default, mappings.is_default(call.store, mapping))
+    return Reply(200, {"content": mapping.to_json(shown)})
 
 
 def delete_dbrp(call: Call) -> Reply:

@@ -1,7 +1,8 @@
 """A small Flux tokenizer: enough to find the `option task = {...}` statement and to report the
 syntax errors the real parser reports for unbalanced brackets and unterminated strings.
 
-Errors read like the Flux parser's: "error @L:C-L:C: <detail>" (1-based lines and columns).
+Errors read like the Flux parser's as influxd reports them: "loc L:C-L:C: <detail>" (1-based
+lines and columns; the end of the text is the column after its last character).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ STRING = "string"
 REGEX = "regex"
 TIME = "time"
 PUNCT = "punct"
+UNTERMINATED = "unterminated string"
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?")
 DURATION_UNITS = ("mo", "ms", "us", "µs", "ns", "y", "w", "d", "h", "m", "s")
@@ -58,7 +60,7 @@ class _Source:
         return f"{line + 1}:{offset - self._line_starts[line] + 1}"
 
     def error(self, start: int, end: int, detail: str) -> FluxSyntaxError:
-        return FluxSyntaxError(f"error @{self.position(start)}-{self.position(end)}: {detail}")
+        return FluxSyntaxError(f"loc {self.position(start)}-{self.position(end)}: {detail}")
 
 
 def tokenize(text: str) -> list[Token]:
@@ -78,6 +80,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(token)
             i = token.end
     _check_brackets(source, tokens)
+    _check_strings(source, tokens)
     return tokens
 
 
@@ -85,7 +88,10 @@ def _next_token(source: _Source, i: int, previous: Token | None) -> Token:
     text = source.text
     char = text[i]
     if char == '"':
-        return Token(STRING, text[i:(end := _string_end(source, i))], i, end)
+        try:
+            return Token(STRING, text[i:(end := _string_end(source, i))], i, end)
+        except _Unterminated:  # reported after the brackets (tokenize)
+            return Token(UNTERMINATED, text[i:], i, len(text))
     if char == "/" and not _ends_value(previous):
         return Token(REGEX, text[i:(end := _regex_end(source, i))], i, end)
     if char.isdigit():
@@ -119,9 +125,7 @@ def _string_end(source: _Source, start: int) -> int:
             return i + 1
         else:
             i += 1
-    raise source.error(start, start + 1, f"got unexpected token in string expression "
-                                         f"@{source.position(len(text))}-"
-                                         f"{source.position(len(text))}: EOF")
+    raise _Unterminated
 
 
 def _interpolation_end(source: _Source, i: int) -> int:
@@ -167,6 +171,19 @@ def _check_brackets(source: _Source, tokens: list[Token]) -> None:
         closer = _CLOSER_NAMES[CLOSERS[opener.text]]
         end = len(source.text)
         raise source.error(opener.start, end, f"expected {closer}, got EOF")
+
+
+class _Unterminated(Exception):
+    """A string runs to the end of the text."""
+
+
+def _check_strings(source: _Source, tokens: list[Token]) -> None:
+    """An unterminated string is reported only where no open bracket is (the parser's order)."""
+    last = tokens[-1] if tokens else None
+    if last and last.kind == UNTERMINATED:
+        end = source.position(len(source.text))
+        raise source.error(last.start, last.start + 1,
+                           f"got unexpected token in string expression @{end}-{end}: EOF")
 
 
 def string_value(literal: str) -> str:

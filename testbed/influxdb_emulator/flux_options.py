@@ -146,14 +146,16 @@ def rewrite_options(script: str, *, name: str = "", every: Duration | None = Non
         edited.append((key, edits.pop(key, None) or prop.source(script)))
     edited += edits.items()
     statement = "option task = {" + ", ".join(f"{key}: {text}" for key, text in edited) + "}"
-    return _reformat(script[:record.start] + statement + script[record.end:])
+    return _reformat(script[:record.start] + statement + "\n\n" + script[record.end:])
 
 
 def _reformat(script: str) -> str:
-    """Stand-in for the Flux formatter: trailing blanks and runs of empty lines go."""
+    """Stand-in for the Flux formatter, the same as influxd's on formatted scripts (such as the
+    program's): trailing blanks and runs of empty lines go, the text ends with a newline. It
+    does not re-space expressions or move comments as the real formatter does."""
     lines = [line.rstrip() for line in script.strip().splitlines()]
     kept = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
-    return "\n".join(kept)
+    return "\n".join(kept) + "\n"
 
 
 def _task_record(script: str) -> _Record:
