@@ -104,8 +104,9 @@ def check_listing(buckets: Sequence[dict]) -> None:
     if missing:
         raise ListingLooksPartial(
             f"the bucket listing has no {', '.join(missing)}, which every InfluxDB org has: the "
-            "token cannot read all of the org's buckets. Use a token with read on buckets in the "
-            "org (the operator token), then run again; nothing was changed")
+            "token cannot see the whole org. InfluxDB lists system buckets only to a token with "
+            "read on the org itself, and the others to one with read on buckets: use a token "
+            "with both (the operator token), then run again; nothing was changed")
     duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise ListingLooksPartial(

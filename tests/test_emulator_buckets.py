@@ -193,6 +193,35 @@ def test_a_token_reading_some_buckets_gets_short_pages_while_more_exist(org):
     assert names(second) + names(third) == ["a2", "a5"]
 
 
+def test_system_buckets_are_listed_to_a_token_reading_the_org_not_to_a_bucket_reader(org):
+    bucket_reader = scoped_token(org, ("read", "buckets", None))
+    org_reader = scoped_token(org, ("read", "orgs", org.id))
+    both = scoped_token(org, ("read", "buckets", None), ("read", "orgs", org.id))
+    create_bucket(org, "app")
+
+    def system(token):
+        return sorted(name for name in names(list_buckets(org, token=token, limit=100))
+                      if name.startswith("_"))
+
+    assert system(bucket_reader) == []
+    assert system(org_reader) == system(both) == ["_monitoring", "_tasks"]
+    assert "app" in names(list_buckets(org, token=both, limit=100))
+    assert "app" not in names(list_buckets(org, token=org_reader, limit=100))
+    monitoring = next(b for b in list_buckets(org, limit=100)["buckets"]
+                      if b["name"] == "_monitoring")
+    read = api_call(org, "GET", f"/api/v2/buckets/{monitoring['id']}", token=bucket_reader)
+    assert (read.status_code, read.json()["message"]) == (
+        401, f"read:orgs/{org.id} is unauthorized")
+
+
+def test_after_a_deleted_bucket_the_list_is_empty(org):
+    # The cursor must name a bucket that still exists: a client paging by `after` would stop.
+    gone = create_bucket(org, "b-gone")
+    create_bucket(org, "c-stays")
+    api_call(org, "DELETE", f"/api/v2/buckets/{gone['id']}")
+    assert names(list_buckets(org, after=gone["id"], limit=100)) == []
+
+
 def test_reading_a_bucket_without_permission_is_401(org):
     visible, hidden = create_bucket(org, "visible"), create_bucket(org, "hidden")
     token = scoped_token(org, ("read", "buckets", visible["id"]))

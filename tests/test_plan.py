@@ -63,9 +63,10 @@ def test_a_bucket_named_like_db_slash_rp_gets_no_stored_mapping():
     assert "telegraf/autogen" not in {m.bucket_name for m in plan.mappings}
 
 
-def test_a_listing_without_the_system_buckets_is_refused_as_partial():
-    with pytest.raises(ListingLooksPartial, match="_monitoring, _tasks"):
+def test_a_listing_without_the_system_buckets_is_refused_naming_the_permission_it_takes():
+    with pytest.raises(ListingLooksPartial, match="_monitoring, _tasks") as refused:
         plan_org([bucket("nublado")], TaskSettings())
+    assert "read on the org itself" in str(refused.value)
 
 
 def test_a_listing_naming_a_bucket_twice_is_refused():

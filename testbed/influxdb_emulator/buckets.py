@@ -113,9 +113,16 @@ def post_bucket(call: Call) -> Reply:
     return Reply(201, bucket.to_json())
 
 
+def _read_permission(bucket: Bucket) -> tuple[str, str, str | None, str]:
+    """What reading a bucket takes: a system bucket is read with read on its org."""
+    if bucket.type == "system":
+        return READ, "orgs", None, bucket.org_id
+    return READ, "buckets", bucket.org_id, bucket.id
+
+
 def get_bucket(call: Call) -> Reply:
     bucket = find_bucket(call.store, call.path_id())
-    call.require(READ, "buckets", bucket.org_id, bucket.id)
+    call.require(*_read_permission(bucket))
     return Reply(200, bucket.to_json())
 
 
@@ -161,7 +168,7 @@ def list_buckets(call: Call) -> Reply:
     options = find_options(call)
     filters = {key: call.arg(key) for key in ("id", "name", "orgID", "org")}
     page = _page(call, options, filters)
-    visible = [b.to_json() for b in page if call.can(READ, "buckets", b.org_id, b.id)]
+    visible = [b.to_json() for b in page if call.can(*_read_permission(b))]
     links = paging_links("/api/v2/buckets", filters, options, len(visible))
     return Reply(200, {"links": links, "buckets": visible})
 

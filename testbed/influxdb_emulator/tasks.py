@@ -100,8 +100,12 @@ def list_tasks(call: Call) -> Reply:
     if filters.get("orgID"):
         find_org(call.store, filters["orgID"])
         found = call.store.tasks.in_org(filters["orgID"])
+    after = filters.get("after")
+    if after and call.store.tasks.get(after) is None:
+        # influxd's cursor steps past where the deleted task was: the next one is skipped too.
+        after = next((task.id for task in found if task.id > after), after)
     wanted = (task for task in found
-              if (not filters.get("after") or task.id > filters["after"])
+              if (not after or task.id > after)
               and (not filters.get("user") or task.owner_id == filters["user"])
               and (not call.arg("name") or task.name == call.arg("name"))
               and (call.arg("status") not in STATUSES or task.status == call.arg("status")))
