@@ -18,6 +18,9 @@ CONTROL_PREFIX = "/_emulator/"
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Go listens with the kernel's maximum backlog; socketserver's default of 5 resets a burst
+    # of connections that influxd takes.
+    request_queue_size = 4096
 
     def __init__(self, port: int, store: Store) -> None:
         super().__init__(("127.0.0.1", port), RequestHandler)
