@@ -33,5 +33,5 @@ test: setup tools
 demo: $(VENV)/.installed
 	$(BIN)/python -m testbed.demo
 
-bench: setup
-	$(BIN)/python bench/run.py --report bench/RESULTS.md --buckets 10 100 1000
+bench: setup tools
+	$(BIN)/python bench/run.py --report bench/RESULTS.md --buckets 10 100 1000 --real-buckets 10 100

@@ -55,22 +55,16 @@ class PeakMemory:
         return int(kilobytes) / 1024
 
 
-def count_requests(log: list[dict]) -> tuple[int, int]:
-    """(reads, writes) among the API requests of the log; the emulator's controls are not API."""
-    methods = [entry["method"] for entry in log if not entry["path"].startswith("/_emulator")]
-    reads = methods.count("GET")
-    return reads, len(methods) - reads
-
-
 def measure(server: InfluxServer, operation: Callable[[], Result], name: str) -> Measurement:
     emulator = PeakMemory(server.process.pid) if server.is_emulator else None
-    server.clear_request_log()
+    reads_before, writes_before = server.api_requests()
     if emulator:
         emulator.reset()
     result = operation()
     if result.error:
         raise PhaseFailed(f"{name} failed: {result.error}")
-    reads, writes = count_requests(server.request_log())
+    reads_after, writes_after = server.api_requests()
+    reads, writes = reads_after - reads_before, writes_after - writes_before
     return Measurement(reads=reads, writes=writes, seconds=round(result.seconds, 3),
                        peak_rss_mb=round(result.peak_rss_mb, 1),
                        emulator_peak_rss_mb=round(emulator.peak_mb(), 1) if emulator else None,

@@ -36,8 +36,15 @@ def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
     return [row(*header), row(*["---"] * len(header)), *(row(*cells) for cells in rows)]
 
 
+SERVERS = {"emulator": "the emulator", "influxd": "the real influxd"}
+
+
+def server_of(run: dict) -> str:
+    return run.get("server", "emulator")
+
+
 def measurements(run: dict) -> list[str]:
-    return [f"### {run['buckets']} application buckets", "", *table(
+    return [f"### {run['buckets']} application buckets, {SERVERS[server_of(run)]}", "", *table(
         ("phase", "reads", "writes", "seconds", "peak MB, program + provider host",
          "peak MB, emulator", "steps"),
         ((name, phase["reads"], phase["writes"], f"{phase['seconds']:.2f}",
@@ -53,10 +60,27 @@ def count_targets(runs: list[dict]) -> list[str]:
         for name, phase in run["phases"].items():
             want = expected[name]
             met = (phase["reads"], phase["writes"]) == (want.reads, want.writes)
-            rows.append((run["buckets"], name, f"{phase['reads']} ({want.reads})",
+            rows.append((run["buckets"], server_of(run), name, f"{phase['reads']} ({want.reads})",
                          f"{phase['writes']} ({want.writes})", "met" if met else "**missed**"))
     return ["## Request counts against the targets (expected in brackets)", "", *table(
-        ("buckets", "phase", "reads", "writes", "target"), rows), ""]
+        ("buckets", "server", "phase", "reads", "writes", "target"), rows), ""]
+
+
+def both_servers(runs: list[dict]) -> list[str]:
+    """The request counts of the sizes measured on both servers, side by side."""
+    emulated = {run["buckets"]: run for run in runs if server_of(run) == "emulator"}
+    real = {run["buckets"]: run for run in runs if server_of(run) == "influxd"}
+    rows = []
+    for size in sorted(set(emulated) & set(real)):
+        for name in PHASES:
+            ours, theirs = emulated[size]["phases"][name], real[size]["phases"][name]
+            counts = [(phase["reads"], phase["writes"]) for phase in (ours, theirs)]
+            rows.append((size, name, "{} / {}".format(*counts[0]), "{} / {}".format(*counts[1]),
+                         "same" if counts[0] == counts[1] else "**differ**"))
+    if not rows:
+        return []
+    return ["## Request counts on both servers (reads / writes)", "", *table(
+        ("buckets", "phase", "emulator", "real influxd", "counts"), rows), ""]
 
 
 def growth(runs: list[dict]) -> list[str]:
@@ -92,13 +116,13 @@ def render(runs: list[dict], notes: str) -> str:
     lines = [
         "# Benchmark: API requests, time and memory as the organization grows", "",
         f"Measured {today} on {cpu_model()} ({os.cpu_count()} cores), Python "
-        f"{platform.python_version()}, with `bench/run.py --buckets "
-        f"{' '.join(str(run['buckets']) for run in runs)}`.", "",
+        f"{platform.python_version()}, with `bench/run.py {_arguments(runs)}`.", "",
         "Each size runs in a fresh emulator: an org with that many application buckets, the "
         "system buckets and `roundtable_internal_` (so the disk check is declared), then the "
         "engine stand-in runs `preview` (empty state), `up`, `up` again (`noop_up`), one bucket "
         "added then `up` (`add_one`), `refresh` and `destroy`. Reads are GETs, writes are POST, "
-        "PATCH and DELETE, from the emulator's request log cleared right before each phase. "
+        "PATCH and DELETE, counted around each phase from the emulator's request log or, on the "
+        "real influxd (`--real-buckets`), from its Prometheus counter `http_api_requests_total`. "
         "Seconds are wall time of the operation (a new program process and provider host each "
         "time). Peak memory is the program's process plus the provider host's; the emulator's "
         "own peak is the separate column.", "",
@@ -106,7 +130,8 @@ def render(runs: list[dict], notes: str) -> str:
     ]
     for run in runs:
         lines += measurements(run)
-    lines += count_targets(runs) + growth(runs) + memory(runs)
+    emulated = [run for run in runs if server_of(run) == "emulator"]
+    lines += count_targets(runs) + both_servers(runs) + growth(emulated) + memory(emulated)
     return "\n".join([*lines, NOTES_MARKER, notes.strip("\n"), ""])
 
 
@@ -120,6 +145,13 @@ def kept_notes(path: Path) -> str:
 
 def write_report(path: Path, runs: list[dict]) -> None:
     path.write_text(render(runs, kept_notes(path)))
+
+
+def _arguments(runs: list[dict]) -> str:
+    sizes = {kind: " ".join(str(run["buckets"]) for run in runs if server_of(run) == kind)
+             for kind in SERVERS}
+    return f"--buckets {sizes['emulator']}" + (
+        f" --real-buckets {sizes['influxd']}" if sizes["influxd"] else "")
 
 
 def _optional_mb(value: float | None) -> str:

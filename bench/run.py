@@ -1,8 +1,10 @@
-"""`python bench/run.py --buckets N [N ...] [--json] [--report bench/RESULTS.md]`
+"""`python bench/run.py --buckets N [N ...] [--real-buckets N ...] [--json] [--report FILE]`
 
 For each N: a fresh emulator, an org with N application buckets, and the phases of
-bench/phases.py. Prints a table per N (or, with --json, one JSON object per N, one a line) and
-optionally writes the markdown report. Progress goes to stderr.
+bench/phases.py; for each N of --real-buckets the same on a fresh real influxd (built by
+`make tools`), whose request counts the report sets beside the emulator's. Prints a table per
+run (or, with --json, one JSON object per run, one a line) and optionally writes the markdown
+report. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -17,26 +19,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.phases import benchmark
 from bench.report import measurements, write_report
-from testbed.influx.server import start_emulator
+from testbed.influx.influxd import start_influxd
+from testbed.influx.server import create_org, start_emulator
 
 
-def run_size(apps: int) -> dict:
-    server = start_emulator()
+def run_size(apps: int, server_kind: str = "emulator") -> dict:
+    server = start_emulator() if server_kind == "emulator" else start_influxd()
     try:
-        return benchmark(server, server.org, apps,
-                         progress=lambda line: print(line, file=sys.stderr, flush=True))
+        # A fresh org: onboarding gave the first one a bucket on influxd, not on the emulator.
+        org = create_org(server, prefix="bench")
+        run = benchmark(server, org.name, apps,
+                        progress=lambda line: print(f"{server_kind}: {line}", file=sys.stderr,
+                                                    flush=True))
     finally:
         server.stop()
+    return {**run, "server": server_kind}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buckets", type=int, nargs="+", required=True, metavar="N",
                         help="numbers of application buckets to measure")
-    parser.add_argument("--json", action="store_true", help="print JSON, one object per N")
+    parser.add_argument("--real-buckets", type=int, nargs="*", default=[], metavar="N",
+                        help="numbers of application buckets to measure on a real influxd too")
+    parser.add_argument("--json", action="store_true", help="print JSON, one object per run")
     parser.add_argument("--report", type=Path, help="write the markdown report to this file")
     args = parser.parse_args(argv)
-    if any(apps < 1 for apps in args.buckets):
+    if any(apps < 1 for apps in [*args.buckets, *args.real_buckets]):
         parser.error("--buckets: every N must be at least 1")
     return args
 
@@ -44,8 +53,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     runs = []
-    for apps in args.buckets:
-        run = run_size(apps)
+    sizes = [(apps, "emulator") for apps in args.buckets]
+    sizes += [(apps, "influxd") for apps in args.real_buckets]
+    for apps, server_kind in sizes:
+        run = run_size(apps, server_kind)
         runs.append(run)
         print(json.dumps(run) if args.json else "\n".join(measurements(run)), flush=True)
     if args.report:

@@ -36,6 +36,9 @@ from providers.errors import (
 VERSION = "0.1.0"
 USER_AGENT = f"rubin-influx-tools/{VERSION}"
 CONFIGURED_TOKEN = "the token in influxdb:token / INFLUXDB_TOKEN"
+# refresh and destroy configure the providers from the state unless they run the program.
+CHANGED_SINCE_UP = ("if it changed since the last `pulumi up`, run refresh and destroy with "
+                    "--run-program (or PULUMI_RUN_PROGRAM=true)")
 
 BUCKET_PAGE = 100  # the server's maximum for buckets
 TASK_PAGE = 500  # the server's maximum for tasks
@@ -147,8 +150,9 @@ class InfluxClient:
         if method == "POST" and not _never_sent(failure):
             raise AmbiguousWrite(method, path, f"{reason} at {self.url}",
                                  hint="the object may or may not have been created") from None
-        error = ServerUnreachable(method, path, f"cannot reach the InfluxDB server at {self.url}"
-                                  f" ({reason})", hint="check influxdb:url / INFLUXDB_URL")
+        error = ServerUnreachable(method, path,
+                                  f"cannot reach the InfluxDB server at {self.url} ({reason})",
+                                  hint=f"check influxdb:url / INFLUXDB_URL; {CHANGED_SINCE_UP}")
         return _Retry(error, self.retry.backoff(attempt))
 
     def _error(self, method: str, path: str, response: requests.Response) -> InfluxError:
@@ -173,6 +177,9 @@ class InfluxClient:
                          denied: bool) -> str:
         action = "read" if method == "GET" else "write"
         kind = path.removeprefix("/api/v2/").split("/")[0]
+        if denied and self.token_source == CONFIGURED_TOKEN and status == 401:
+            return (f"{self.token_source} is unknown or inactive, or lacks {action} permission "
+                    f"on {kind}; {CHANGED_SINCE_UP}")
         if denied:
             return (f"{self.token_source} is unknown or inactive, "
                     f"or lacks {action} permission on {kind}")

@@ -14,6 +14,8 @@ import requests
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret
 from testbed.engine.stand_in import Engine
+from testbed.forwarder import Forwarder
+from testbed.influx.contract import scoped_token
 from testbed.influx.server import InfluxOrg
 
 APPS = ("gafaelfawr", "mobu", "nublado")
@@ -286,7 +288,7 @@ def test_a_failed_bucket_listing_stops_the_run_before_any_change(engine, emulato
 
 
 # --- Least privilege and secrets ----------------------------------------------------------------
-def scoped_token(result: Result) -> str:
+def task_token(result: Result) -> str:
     token = result.outputs["task_token"]
     assert isinstance(token, Secret)
     return token.value
@@ -335,7 +337,7 @@ def test_an_inactive_scoped_token_stops_task_updates(engine, monitored_org):
     assert "failed to update task: unauthorized" in result.error
     assert "the scoped task token (token/tasks)" in result.error and "inactive" in result.error
     assert "retrying" not in "\n".join(result.log)
-    assert scoped_token(up) not in result.error
+    assert task_token(up) not in result.error
 
 
 def test_refresh_and_destroy_with_an_inactive_scoped_token_keep_and_then_remove_the_tasks(
@@ -354,8 +356,41 @@ def test_refresh_and_destroy_with_an_inactive_scoped_token_keep_and_then_remove_
     assert tasks(monitored_org) == []
 
 
+def org_operator_token(org: InfluxOrg) -> str:
+    """A token of the org with what the program needs, that a test may delete."""
+    me = org.server.api("GET", "/api/v2/me").json()["id"]
+    return scoped_token(org, *((action, kind, None) for action in ("read", "write")
+                               for kind in ("buckets", "dbrp", "tasks", "authorizations")),
+                        ("read", "orgs", org.id), ("read", "users", me), ("write", "users", me))
+
+
+def delete_token(org: InfluxOrg, token: str) -> None:
+    found = next(a for a in authorizations(org) if a["token"] == token)
+    org.server.api("DELETE", f"/api/v2/authorizations/{found['id']}").raise_for_status()
+
+
+def test_a_rotated_token_and_a_moved_url_need_only_new_settings(monitored_org, new_engine):
+    old_address, old_token = Forwarder(monitored_org.url), org_operator_token(monitored_org)
+    engine = new_engine(stack="dev", config={"influxdb:url": old_address.url,
+                                             "influxdb:org": monitored_org.name,
+                                             "influxdb:token": old_token},
+                        secret_config_keys={"influxdb:token"})
+    succeeded(engine.up())
+    # The operator rotates the token (the old one deleted) and InfluxDB moves.
+    engine.config["influxdb:token"] = org_operator_token(monitored_org)
+    engine.config["influxdb:url"] = monitored_org.url
+    delete_token(monitored_org, old_token)
+    old_address.close()
+
+    refreshed = succeeded(engine.refresh())
+    assert set(ops(refreshed)) == {"refresh-same"}
+    assert set(ops(succeeded(engine.up()))) == {"same"}
+    succeeded(engine.destroy())
+    assert tasks(monitored_org) == [] and stored_mappings(monitored_org) == []
+
+
 def test_the_scoped_token_cannot_create_tokens_or_touch_users_and_orgs(engine, monitored_org):
-    token = scoped_token(succeeded(engine.up()))
+    token = task_token(succeeded(engine.up()))
     headers = {"Authorization": f"Token {token}"}
     url = monitored_org.url
 
@@ -374,7 +409,7 @@ def test_the_scoped_token_cannot_create_tokens_or_touch_users_and_orgs(engine, m
 
 def test_no_token_appears_in_plain_in_state_outputs_or_logs(engine, monitored_org):
     result = succeeded(engine.up())
-    scoped = scoped_token(result)
+    scoped = task_token(result)
     state_text = engine.state_text()
 
     for token in (monitored_org.token, scoped):

@@ -97,6 +97,10 @@ def test_every_action_is_pinned_to_a_commit():
     assert uses and [u for u in uses if not PINNED_ACTION.match(u)] == []
 
 
+def test_refresh_and_destroy_run_the_program_so_a_rotated_token_works():
+    assert load(DEPLOY)["env"]["PULUMI_RUN_PROGRAM"] == "true"
+
+
 def test_every_job_sets_up_python_3_11_and_the_deploy_installs_the_cli_the_tests_run():
     versions = {step["with"]["python-version"] for _, job in all_jobs()
                 for step in steps_using(job, "actions/setup-python")}

@@ -138,6 +138,9 @@ class PulumiCli(StackEngine):
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # As the README and the deploy workflow run them: refresh and destroy run the
+            # program, so the providers get today's settings, not those of the last `up`.
+            "PULUMI_RUN_PROGRAM": "true",
             # The program and its providers import the repository's packages.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
                                                         os.environ.get("PYTHONPATH")])),

@@ -11,10 +11,12 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from testbed.paths import REPO
 
@@ -38,6 +40,26 @@ class InfluxServer:
         """Call the API with the operator token (test set-up and inspection)."""
         headers = {"Authorization": f"Token {self.token}", **kwargs.pop("headers", {})}
         return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def api_requests(self) -> tuple[int, int]:
+        """(reads, writes) of the API requests answered so far: GETs, and everything else.
+
+        From the emulator's request log (its controls are not API), or from influxd's
+        Prometheus counter `http_api_requests_total` (its /api/ paths); take the difference
+        around an operation.
+        """
+        if self.is_emulator:
+            methods = [entry["method"] for entry in self.request_log()
+                       if not entry["path"].startswith("/_emulator")]
+            return methods.count("GET"), len(methods) - methods.count("GET")
+        counts = Counter()
+        metrics = requests.get(self.url + "/metrics", timeout=10).text
+        for family in text_string_to_metric_families(metrics):
+            for sample in family.samples:
+                if (sample.name == "http_api_requests_total"
+                        and sample.labels["path"].startswith("/api/")):
+                    counts[sample.labels["method"] == "GET"] += int(sample.value)
+        return counts[True], counts[False]
 
     # Emulator controls (see testbed/influxdb_emulator): no auth, loopback only.
     def request_log(self) -> list[dict]:
