@@ -11,7 +11,7 @@ import pulumi
 from pulumi import Output, ResourceOptions
 
 from program.permissions import task_token_permissions
-from program.plan import check_app_removal, plan_org
+from program.plan import apps_with_tasks, check_app_removal, plan_org
 from program.settings import load_settings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
 
@@ -27,13 +27,25 @@ if plan.unmappable:
         f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
         "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
 
-# The apps of the last successful run: this stack's own `apps` output.
+# The apps of the last run: this stack's own `apps` output.
 last_run = pulumi.StackReference(
     f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
 
 
-def approve_run(previous_apps: list[str] | None) -> None:
+def monitored_before(output_apps: list[str] | None) -> list[str] | None:
+    """The apps monitored before this run. The `apps` output is saved even by a run that failed
+    before deleting anything, so when this run removes apps, the apps whose tasks InfluxDB still
+    holds count too: a failed run never lowers the bar of the safety stop."""
+    if not output_apps or set(output_apps) <= set(plan.apps):
+        return output_apps  # nothing removed: no need to ask InfluxDB
+    live = apps_with_tasks((task["name"] for task in influx.list_tasks(org["id"])),
+                           known_apps=[*output_apps, *plan.apps])
+    return sorted(live | set(output_apps))
+
+
+def approve_run(output_apps: list[str] | None) -> None:
     """Stop before anything is declared if this run would drop too many apps; log what changed."""
+    previous_apps = monitored_before(output_apps)
     removed = check_app_removal(previous_apps, plan.apps,
                                 max_percent=settings.max_app_deletion_percent,
                                 max_count=settings.max_app_deletion_count,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flux import TaskSettings, TaskSpec, app_tasks, global_tasks, task_name
 from flux.literals import duration_literal, duration_ns
+from flux.tasks import APP_KINDS
 
 SYSTEM_BUCKETS = ("_monitoring", "_tasks")
 MULTIAPP_RETENTION_SECONDS = 3600  # the server's minimum: findings only matter until alerted
@@ -168,6 +169,19 @@ def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], 
             "for one run with `pulumi config set allowMassDeletion true` (and set it back to "
             "false afterwards); otherwise check the token and the org. Nothing was changed")
     return removed
+
+
+def apps_with_tasks(task_names: Iterable[str], known_apps: Iterable[str]) -> set[str]:
+    """The apps whose tasks are in InfluxDB: known apps by their bucket name, others by the name
+    their tasks give them ("Mobu restarts" -> "Mobu"; task names capitalise the bucket name)."""
+    by_task_name = {task_name(app, kind): app for app in known_apps for kind in APP_KINDS}
+    found = set()
+    for name in task_names:
+        if name in by_task_name:
+            found.add(by_task_name[name])
+        elif kind := next((k for k in APP_KINDS if name.endswith(f" {k}")), None):
+            found.add(name.removesuffix(f" {kind}"))
+    return found
 
 
 def _check_unique_task_names(per_app: dict[str, list[TaskSpec]]) -> None:

@@ -7,6 +7,7 @@ from program.plan import (
     ListingLooksPartial,
     PlanError,
     TooManyAppsRemoved,
+    apps_with_tasks,
     check_app_removal,
     plan_org,
     retention_policy_name,
@@ -61,6 +62,13 @@ def test_a_bucket_named_like_db_slash_rp_gets_no_stored_mapping():
     plan = plan_org([*ORG, bucket("telegraf/autogen")], TaskSettings())
     assert plan.unmappable == ["telegraf/autogen"]
     assert "telegraf/autogen" not in {m.bucket_name for m in plan.mappings}
+
+
+def test_apps_with_tasks_are_named_by_bucket_when_known_and_by_task_name_otherwise():
+    names = ["Mobu restarts", "Mobu state_checks", "Gafaelfawr restarts", "_slack_notify_disk",
+             "Nublado state_checks", "someone's task"]
+    assert apps_with_tasks(names, known_apps=["mobu", "nublado", "sasquatch"]) == {
+        "mobu", "nublado", "Gafaelfawr"}
 
 
 def test_a_listing_without_the_system_buckets_is_refused_naming_the_permission_it_takes():

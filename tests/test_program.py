@@ -258,6 +258,29 @@ def test_losing_most_app_buckets_at_once_stops_the_run_and_deletes_nothing(
     assert len(tasks(monitored_org)) == before - 6
 
 
+def test_a_failed_run_does_not_lower_the_bar_of_the_safety_stop(engine, monitored_org, emulator):
+    more = ("sasquatch", "times-square", "vo-cutouts")
+    for app in more:
+        add_bucket(monitored_org, app)
+    succeeded(engine.up())
+    before = len(tasks(monitored_org))
+    # Two of six apps go (allowed), but the run fails before it deletes anything.
+    for app in ("gafaelfawr", "mobu"):
+        delete_bucket(monitored_org, app)
+    emulator.add_fault(method="DELETE", path_prefix="/api/v2/", count=1000, status=400)
+    assert engine.up().error is not None
+    emulator.clear_faults()
+    assert len(tasks(monitored_org)) == before
+
+    # Two more go: four of the six apps that still have their monitoring is too many.
+    for app in ("nublado", "sasquatch"):
+        delete_bucket(monitored_org, app)
+    result = engine.up()
+
+    assert result.error is not None and "4 of 6 apps" in result.error
+    assert len(tasks(monitored_org)) == before
+
+
 def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, monitored_org):
     server = monitored_org.server
     server.api("POST", "/api/v2/tasks", json={
