@@ -69,9 +69,8 @@ class PulumiCli(StackEngine):
 
     def _run(self, op: str) -> Result:
         stack = self._select()
-        stack.set_all_config({key: auto.ConfigValue(_config_text(value),
-                                                    secret=key in self.secret_config_keys)
-                              for key, value in self.config.items()})
+        stack.remove_all_config(list(stack.get_all_config()))  # `config` is the whole of it
+        stack.set_all_config(self._config_values(), path=True)
         steps: list[Step] = []
         log: list[str] = []
         on_event = _recorder(steps, log, refresh=op == "refresh")
@@ -105,6 +104,17 @@ class PulumiCli(StackEngine):
                                                   skip_version_check=True))
             self._stack = auto.Stack.create_or_select(self.stack_name, workspace)
         return self._stack
+
+    def _config_values(self) -> dict[str, auto.ConfigValue]:
+        """The config as `pulumi config set --path` sets it: a list item by item, so that the
+        CLI's check of the types Pulumi.yaml declares sees an array, not a string."""
+        values = {}
+        for key, value in self.config.items():
+            items = enumerate(value) if isinstance(value, list) else [(None, value)]
+            for index, item in items:
+                values[key if index is None else f"{key}[{index}]"] = auto.ConfigValue(
+                    _config_text(item), secret=key in self.secret_config_keys)
+        return values
 
     def _cli_root(self) -> Path:
         """The Automation API runs `<root>/bin/pulumi`: a folder not named bin gets a link."""
@@ -149,7 +159,7 @@ class PulumiCli(StackEngine):
 
 
 def _config_text(value: Any) -> str:
-    """Config values are text; lists and numbers as JSON, as `pulumi config set --path` stores."""
+    """Config values are text: numbers and booleans as JSON (`true`, `5`)."""
     return value if isinstance(value, str) else json.dumps(value)
 
 

@@ -17,6 +17,8 @@ the SDK's mock monitor and forwards every declared resource to one real dynamic-
 - after the program succeeds, resources in state it no longer declares are deleted (`delete`),
   in reverse dependency order. If the program (or a step) fails: no deletes, and the resources
   already created or updated are saved to state. After the first failed step no new step starts.
+  The stack outputs the program registered are saved even when a step fails after them (a
+  delete), as the engine saves them.
 - `refresh` reads every resource in state, no program run: `refresh-same`, `refresh-update` (drift:
   state updated) or `refresh-delete` (gone: removed from state).
 - `destroy` deletes everything in reverse dependency order (`delete`), with each resource's stored
@@ -32,7 +34,7 @@ in reverse state order. Steps run concurrently as the SDK registers resources (t
 thread pool); deletes, refresh and destroy run sequentially.
 
 `pulumi.StackReference("organization/<project>/<stack>")` (the program's own stack) returns the
-stack outputs of the last successful up. Stack config: the given namespaced values plus the
+stack outputs saved by the last up. Stack config: the given namespaced values plus the
 defaults declared in the project's Pulumi.yaml (as the CLI applies them); `Pulumi.<stack>.yaml` is
 not read. The state file is JSON in the spirit of Pulumi's checkpoint: resources with urn, type, id,
 inputs, outputs (`__provider` among them), dependencies, and the stack outputs; secret values are

@@ -105,7 +105,8 @@ class Update:
                 self.steps.append(Step("delete", old.type, old.name, old.urn))
 
     def final_state(self, outputs: Props | None) -> StackState:
-        """Registered resources, then the old ones still alive; new outputs only after success."""
+        """Registered resources, then the old ones still alive; the outputs the program
+        registered, else the old ones."""
         alive = {urn: old for urn, old in self.old.resources.items()
                  if urn not in self.registered and urn not in self.gone}
         return StackState({**self.registered, **alive},
@@ -273,8 +274,9 @@ class Operation:
         if error is None:
             error = _attempt(update.delete_unregistered)
         if not preview:
-            update.final_state(monitor.stack_outputs if error is None else None).save(
-                self.state_path)
+            # As the engine does: the outputs the program registered are saved even when a
+            # step fails after it (a delete), so they can name apps whose objects still exist.
+            update.final_state(monitor.stack_outputs).save(self.state_path)
         return update.steps, monitor.stack_outputs or {}, error
 
     def refresh(self, host: ProviderHost) -> tuple[list[Step], Props, str | None]:
