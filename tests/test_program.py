@@ -281,6 +281,17 @@ def test_a_failed_run_does_not_lower_the_bar_of_the_safety_stop(engine, monitore
     assert len(tasks(monitored_org)) == before
 
 
+def test_an_ignored_bucket_keeps_its_mapping_and_gets_no_tasks(engine, monitored_org):
+    # Under the real CLI the list goes in as `pulumi config set --path 'ignoreBuckets[0]' mobu`.
+    engine.config["rubin-influx-tools:ignoreBuckets"] = ["mobu"]
+
+    result = succeeded(engine.up())
+
+    assert result.outputs["apps"] == ["gafaelfawr", "nublado"]
+    assert not app_task_names("mobu") & {task["name"] for task in tasks(monitored_org)}
+    assert "mobu" in {mapping["database"] for mapping in stored_mappings(monitored_org)}
+
+
 def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, monitored_org):
     server = monitored_org.server
     server.api("POST", "/api/v2/tasks", json={
