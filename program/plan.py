@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pulumi.errors import RunError
+
 from flux import TaskSettings, TaskSpec, app_tasks, global_tasks, task_name
 from flux.literals import duration_literal, duration_ns
 from flux.tasks import APP_KINDS
@@ -21,8 +23,9 @@ SYSTEM_BUCKETS = ("_monitoring", "_tasks")
 MULTIAPP_RETENTION_SECONDS = 3600  # the server's minimum: findings only matter until alerted
 
 
-class PlanError(ValueError):
-    """The bucket listing or the settings cannot be turned into a safe plan."""
+class PlanError(RunError, ValueError):
+    """The bucket listing or the settings cannot be turned into a safe plan. (A RunError: the
+    program stops with this message, not a traceback.)"""
 
 
 class ListingLooksPartial(PlanError):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import pulumi
+from pulumi.errors import RunError
 
 from flux import TaskSettings, TemplateError
 from providers.settings import ConnectionSettings, MissingSetting
@@ -19,7 +20,7 @@ from providers.settings import ConnectionSettings, MissingSetting
 T = TypeVar("T")
 
 
-class SettingsError(ValueError):
+class SettingsError(RunError, ValueError):
     """A setting is missing or unusable; the message says which and how to set it."""
 
 

@@ -7,9 +7,12 @@ holds a token: the client redacts it from server messages before building one.
 
 from __future__ import annotations
 
+from pulumi.errors import RunError
 
-class InfluxError(Exception):
-    """A request to InfluxDB failed."""
+
+class InfluxError(RunError):
+    """A request to InfluxDB failed. (A RunError: the program stops with this message, not a
+    traceback.)"""
 
     def __init__(
         self,

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pulumi.errors import RunError
+
 from providers.client import CONFIGURED_TOKEN, InfluxClient
 
 ENVIRONMENT = {"url": "INFLUXDB_URL", "org": "INFLUXDB_ORG", "token": "INFLUXDB_TOKEN"}
@@ -23,7 +25,7 @@ _configured: dict[str, str] = {}
 _clients: dict[tuple[str, str], InfluxClient] = {}
 
 
-class MissingSetting(Exception):
+class MissingSetting(RunError):
     """A connection setting is in neither the stack config nor the environment."""
 
 

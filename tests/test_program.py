@@ -486,5 +486,6 @@ def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine
     result = engine.up()
 
     assert result.error is not None and message in result.error
+    assert "Traceback" not in result.error  # a plain message: the setting and the fix
     assert result.steps == []
     assert writes(emulator) == []

@@ -29,4 +29,5 @@ def test_a_dead_server_fails_the_create_with_a_message_naming_its_url(org: Influ
     with provider_host(org.server, url=url) as host, pytest.raises(ProviderError) as raised:
         check_and_create(host, BUCKET, BUCKET.inputs(org))
     assert (f"GET /api/v2/buckets: cannot reach the InfluxDB server at {url} (connection "
-            "refused) (check influxdb:url / INFLUXDB_URL)") in raised.value.details
+            "refused) (check influxdb:url / INFLUXDB_URL; if it changed since the last "
+            "`pulumi up`, run refresh and destroy with --run-program") in raised.value.details

@@ -37,8 +37,10 @@ class PulumiCli(StackEngine):
 
     def __init__(self, project_dir: Path = REPO, *, state_dir: Path, stack: str = "dev",
                  config: Mapping[str, Any] | None = None, secret_config_keys: Iterable[str] = (),
-                 env: Mapping[str, str] | None = None, cli_dir: Path = TOOLS_BIN) -> None:
+                 env: Mapping[str, str] | None = None, cli_dir: Path = TOOLS_BIN,
+                 policy_packs: Iterable[Path] = ()) -> None:
         self.cli_dir = Path(cli_dir)  # holds `pulumi` and the plugins it runs
+        self.policy_packs = [Path(pack) for pack in policy_packs]  # judge preview and up
         self.source_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
         self.stack_name = stack
@@ -69,23 +71,26 @@ class PulumiCli(StackEngine):
 
     def _run(self, op: str) -> Result:
         stack = self._select()
-        stack.remove_all_config(list(stack.get_all_config()))  # `config` is the whole of it
+        if old_keys := list(stack.get_all_config()):  # `config` is the whole of it
+            stack.remove_all_config(old_keys)
         stack.set_all_config(self._config_values(), path=True)
         steps: list[Step] = []
         log: list[str] = []
-        on_event = _recorder(steps, log, refresh=op == "refresh")
+        on_event = _recorder(steps, log, refresh=op == "refresh", destroy=op == "destroy")
         started = time.monotonic()
         error = None
         outputs: dict[str, Any] = {}
+        display = {"on_event": on_event, "on_output": log.append, "color": "never"}
+        judged = {"policy_packs": [str(pack) for pack in self._policy_packs()]}
         try:
             if op == "preview":
-                stack.preview(on_event=on_event, on_output=log.append, color="never")
+                stack.preview(**display, **judged)
             elif op == "up":
-                stack.up(on_event=on_event, on_output=log.append, color="never")
+                stack.up(**display, **judged)
             elif op == "refresh":
-                stack.refresh(on_event=on_event, on_output=log.append, color="never")
+                stack.refresh(**display)
             else:
-                stack.destroy(on_event=on_event, on_output=log.append, color="never")
+                stack.destroy(**display)
         except auto.CommandError as failure:
             error = str(failure)
         if op != "preview":
@@ -116,6 +121,17 @@ class PulumiCli(StackEngine):
                     _config_text(item), secret=key in self.secret_config_keys)
         return values
 
+    def _policy_packs(self) -> list[Path]:
+        """The packs laid out as the project is, run in the repository's virtualenv (which has
+        pulumi-policy) instead of their own."""
+        laid_out = []
+        for pack in self.policy_packs:
+            copy = self.state_dir / "policy" / pack.name
+            if not copy.exists():
+                _link_with_virtualenv(pack, copy, "PulumiPolicy.yaml", REPO / ".venv")
+            laid_out.append(copy)
+        return laid_out
+
     def _cli_root(self) -> Path:
         """The Automation API runs `<root>/bin/pulumi`: a folder not named bin gets a link."""
         if self.cli_dir.name == "bin":
@@ -129,17 +145,8 @@ class PulumiCli(StackEngine):
     def _lay_out_project(self) -> None:
         if self.project_dir.exists():
             return
-        self.project_dir.mkdir(parents=True)
-        (self.state_dir / "backend").mkdir(exist_ok=True)
-        for entry in self.source_dir.iterdir():
-            if entry.name in PROJECT_FILES_SKIPPED or entry.name.startswith("Pulumi."):
-                continue
-            (self.project_dir / entry.name).symlink_to(entry)
-        project = yaml.safe_load((self.source_dir / "Pulumi.yaml").read_text())
-        options = project.get("runtime", {}).get("options", {})
-        if "virtualenv" in options:
-            options["virtualenv"] = str((self.source_dir / options["virtualenv"]).resolve())
-        (self.project_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        (self.state_dir / "backend").mkdir(parents=True, exist_ok=True)
+        _link_with_virtualenv(self.source_dir, self.project_dir, "Pulumi.yaml")
 
     def _environment(self) -> dict[str, str]:
         return {
@@ -158,12 +165,29 @@ class PulumiCli(StackEngine):
         }
 
 
+def _link_with_virtualenv(source: Path, target: Path, manifest: str,
+                          virtualenv: Path | None = None) -> None:
+    """Lay out `source` at `target` as links to its files (no stack files), the manifest
+    copied with its virtualenv made absolute (or replaced by `virtualenv`)."""
+    target.mkdir(parents=True)
+    for entry in source.iterdir():
+        if entry.name in PROJECT_FILES_SKIPPED or entry.name.startswith("Pulumi."):
+            continue  # the stack files stay apart from the source
+        if entry.name != manifest:  # written below, never through a link into the source
+            (target / entry.name).symlink_to(entry)
+    declared = yaml.safe_load((source / manifest).read_text())
+    options = declared.get("runtime", {}).get("options", {})
+    if virtualenv or "virtualenv" in options:
+        options["virtualenv"] = str(virtualenv or (source / options["virtualenv"]).resolve())
+    (target / manifest).write_text(yaml.safe_dump(declared, sort_keys=False))
+
+
 def _config_text(value: Any) -> str:
     """Config values are text: numbers and booleans as JSON (`true`, `5`)."""
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _recorder(steps: list[Step], log: list[str], refresh: bool):
+def _recorder(steps: list[Step], log: list[str], *, refresh: bool, destroy: bool):
     """Records each finished step; a refresh's outcomes (same, update, delete) as `refresh-*`."""
     def on_event(event: auto.EngineEvent) -> None:
         if event.diagnostic_event is not None:
@@ -173,6 +197,8 @@ def _recorder(steps: list[Step], log: list[str], refresh: bool):
         metadata = event.res_outputs_event.metadata
         if metadata.type.startswith("pulumi:"):
             return  # the stack and default providers are the engine's, not the program's
+        if destroy and metadata.op != auto.OpType.DELETE:
+            return  # destroy runs the program (--run-program): its registrations are no steps
         op = f"refresh-{metadata.op.value}" if refresh else metadata.op.value
         steps.append(Step(op, metadata.type, metadata.urn.rsplit("::", 1)[-1], metadata.urn))
     return on_event

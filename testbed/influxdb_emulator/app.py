@@ -17,6 +17,7 @@ from testbed.influxdb_emulator import (
     setup,
     tasks,
     users,
+    write,
 )
 from testbed.influxdb_emulator.api import Call, Reply, Router
 from testbed.influxdb_emulator.errors import UNAUTHORIZED, ApiError
@@ -24,7 +25,7 @@ from testbed.influxdb_emulator.model import Authorization
 from testbed.influxdb_emulator.store import Store
 
 ROUTER = Router(setup.ROUTES + orgs.ROUTES + secrets.ROUTES + buckets.ROUTES + dbrps.ROUTES
-                + authorizations.ROUTES + tasks.ROUTES + users.ROUTES)
+                + authorizations.ROUTES + tasks.ROUTES + users.ROUTES + write.ROUTES)
 
 
 def authenticate(store: Store, header: str) -> Authorization:

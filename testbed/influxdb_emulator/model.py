@@ -51,6 +51,16 @@ class Org:
 
 
 @dataclass
+class Point:
+    """A point written to a bucket: its fields are (key, type, value) in line order."""
+
+    measurement: str
+    tags: dict[str, str]
+    fields: list[tuple[str, str, object]]
+    time: int  # nanoseconds since the epoch
+
+
+@dataclass
 class Bucket:
     id: str
     org_id: str
@@ -62,6 +72,11 @@ class Bucket:
     rp: str = ""
     created: str = field(default_factory=now)
     updated: str = field(default_factory=now)
+    # What was written (write.py): the points, and each field's type by (shard group,
+    # measurement, field key), as the storage engine keeps types per shard.
+    points: list[Point] = field(default_factory=list, repr=False, compare=False)
+    field_types: dict[tuple[int, str, str], str] = field(default_factory=dict, repr=False,
+                                                         compare=False)
 
     def to_json(self) -> dict:
         body = {"id": self.id, "orgID": self.org_id, "type": self.type, "name": self.name}
