@@ -62,16 +62,6 @@ def create_bucket(org: InfluxOrg, name: str | None = None) -> dict:
     return response.json()
 
 
-def scoped_token(org: InfluxOrg, *permissions: tuple[str, str]) -> str:
-    """A token of the org holding just (action, type) permissions on the org."""
-    response = org.server.api("POST", "/api/v2/authorizations", json={
-        "orgID": org.id, "description": unique("scoped"),
-        "permissions": [{"action": action, "resource": {"type": kind, "orgID": org.id}}
-                        for action, kind in permissions]})
-    response.raise_for_status()
-    return response.json()["token"]
-
-
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class Kind:
     """One resource type, as the generic provider tests drive it."""

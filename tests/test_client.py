@@ -22,8 +22,9 @@ from providers.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from testbed.influx.contract import scoped_token
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
-from testbed.provider_kinds import create_bucket, scoped_token, task_flux
+from testbed.provider_kinds import create_bucket, task_flux
 
 QUICK = RetryPolicy(base_delay=0.01, max_delay=0.05)
 
@@ -84,7 +85,7 @@ def test_an_unknown_org_is_named_in_the_error(org: InfluxOrg):
 
 
 def test_an_org_the_token_cannot_read_is_told_apart_from_a_missing_one(org: InfluxOrg):
-    token = scoped_token(org, ("read", "buckets"))
+    token = scoped_token(org, ("read", "buckets", None))
     with pytest.raises(OrgNotReadable, match=f"organization '{org.name}' exists but"):
         client_for(org.server, token).find_org(org.name)
 

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from testbed.engine.provider_host import ProviderError
+from testbed.influx.contract import scoped_token
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
-from testbed.provider_kinds import TOKEN, check_and_create, provider_host, scoped_token
+from testbed.provider_kinds import TOKEN, check_and_create, provider_host
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_a_token_made_by_a_create_whose_answer_was_lost_is_replaced_when_values_
 
 
 def test_a_token_without_write_on_authorizations_gets_a_clear_401(org: InfluxOrg):
-    weak = scoped_token(org, ("read", "buckets"), ("write", "buckets"))
+    weak = scoped_token(org, ("read", "buckets", None), ("write", "buckets", None))
     with provider_host(org.server, token=weak) as host, pytest.raises(ProviderError) as raised:
         check_and_create(host, TOKEN, TOKEN.inputs(org))
     assert "POST /api/v2/authorizations: 401 unauthorized" in raised.value.details
