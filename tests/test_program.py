@@ -311,6 +311,20 @@ def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, mo
     assert engine.state().resources == {}
 
 
+def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_too(
+        engine, monitored_org):
+    succeeded(engine.up())
+    # The engine keeps retain-on-delete in the state: the up between records the change.
+    engine.config["rubin-influx-tools:retainBucketsOnDelete"] = False
+    succeeded(engine.up())
+
+    result = succeeded(engine.destroy())
+
+    assert ops(result) == {"delete": 18}
+    assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
+    assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET}
+
+
 def test_a_failed_bucket_listing_stops_the_run_before_any_change(engine, emulator):
     emulator.add_fault(method="GET", path_prefix="/api/v2/buckets", count=50, status=500)
 
