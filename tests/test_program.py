@@ -140,6 +140,19 @@ def test_second_up_is_all_same_and_writes_nothing(engine, emulator):
     assert writes(emulator) == []
 
 
+def test_right_after_an_up_the_cli_expects_no_changes_until_a_bucket_appears(
+        monitored_org, tmp_path):
+    engine = PulumiCli(state_dir=tmp_path / "pulumi", config={
+        "influxdb:url": monitored_org.url, "influxdb:org": monitored_org.name,
+        "influxdb:token": monitored_org.token}, secret_config_keys={"influxdb:token"})
+    succeeded(engine.up())
+
+    succeeded(engine.preview_expecting_no_changes())
+    succeeded(engine.up_expecting_no_changes())
+    add_bucket(monitored_org, "sasquatch")
+    assert engine.preview_expecting_no_changes().error is not None
+
+
 def test_a_new_app_bucket_gets_only_its_own_objects(engine, monitored_org, emulator):
     succeeded(engine.up())
     add_bucket(monitored_org, "sasquatch")
@@ -465,6 +478,21 @@ def test_no_token_appears_in_plain_in_state_outputs_or_logs(engine, monitored_or
         assert token not in json.dumps([result.log, str(result.outputs)])
     plain_outputs = {k: v for k, v in result.outputs.items() if not isinstance(v, Secret)}
     assert scoped not in json.dumps(plain_outputs)
+
+
+def test_no_token_appears_in_the_clis_most_detailed_logs(monitored_org, tmp_path):
+    engine = PulumiCli(state_dir=tmp_path / "pulumi", config={
+        "influxdb:url": monitored_org.url, "influxdb:org": monitored_org.name,
+        "influxdb:token": monitored_org.token}, secret_config_keys={"influxdb:token"})
+    engine.verbose = True
+
+    result = succeeded(engine.up())
+    logs = "\n".join(result.log)
+
+    assert len(logs) > 100_000  # the -v=9 logs are there
+    for token in (monitored_org.token, task_token(result)):
+        assert token not in logs
+    assert monitored_org.token not in engine.state_text()
 
 
 def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(engine,

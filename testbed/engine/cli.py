@@ -29,6 +29,8 @@ from testbed.engine.stand_in import ResourceState, StackState
 from testbed.paths import REPO, TOOLS_BIN
 
 PASSPHRASE = "testbed"  # encrypts the throwaway stacks' secrets; not a secret itself
+# `--logtostderr -v=9 --logflow`: the CLI's most detailed logs, the plugins' included.
+VERBOSE_LOGS = {"log_verbosity": 9, "log_to_std_err": True, "log_flow": True}
 PROJECT_FILES_SKIPPED = {".git", ".pulumi", ".tools", ".demo", "node_modules"}
 
 
@@ -41,6 +43,7 @@ class PulumiCli(StackEngine):
                  policy_packs: Iterable[Path] = ()) -> None:
         self.cli_dir = Path(cli_dir)  # holds `pulumi` and the plugins it runs
         self.policy_packs = [Path(pack) for pack in policy_packs]  # judge preview and up
+        self.verbose = False  # True: the engine's and plugins' logs at -v=9 go into Result.log
         self.source_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
         self.stack_name = stack
@@ -69,7 +72,15 @@ class PulumiCli(StackEngine):
         """The stack's deployment as `pulumi stack export` gives it (secrets encrypted)."""
         return self._select().export_stack().deployment
 
-    def _run(self, op: str) -> Result:
+    def preview_expecting_no_changes(self) -> Result:
+        """`pulumi preview --expect-no-changes`: an error when anything would change."""
+        return self._run("preview", expect_no_changes=True)
+
+    def up_expecting_no_changes(self) -> Result:
+        """`pulumi up --expect-no-changes`: an error when anything would change."""
+        return self._run("up", expect_no_changes=True)
+
+    def _run(self, op: str, **options: Any) -> Result:
         stack = self._select()
         if old_keys := list(stack.get_all_config()):  # `config` is the whole of it
             stack.remove_all_config(old_keys)
@@ -80,17 +91,19 @@ class PulumiCli(StackEngine):
         started = time.monotonic()
         error = None
         outputs: dict[str, Any] = {}
-        display = {"on_event": on_event, "on_output": log.append, "color": "never"}
-        judged = {"policy_packs": [str(pack) for pack in self._policy_packs()]}
+        display = {"on_event": on_event, "on_output": log.append, "color": "never",
+                   **(VERBOSE_LOGS if self.verbose else {})}
+        judged = {"policy_packs": [str(pack) for pack in self._policy_packs()], **options}
         try:
             if op == "preview":
-                stack.preview(**display, **judged)
+                done = stack.preview(**display, **judged)
             elif op == "up":
-                stack.up(**display, **judged)
+                done = stack.up(**display, **judged)
             elif op == "refresh":
-                stack.refresh(**display)
+                done = stack.refresh(**display)
             else:
-                stack.destroy(**display)
+                done = stack.destroy(**display)
+            log.extend(done.stderr.splitlines())  # the verbose logs, when asked for
         except auto.CommandError as failure:
             error = str(failure)
         if op != "preview":
