@@ -11,7 +11,7 @@ import pulumi
 from pulumi import Output, ResourceOptions
 
 from program.permissions import task_token_permissions
-from program.plan import apps_with_tasks, check_app_removal, plan_org
+from program.plan import apps_with_tasks, check_app_removal, check_buckets_gone, plan_org
 from program.settings import load_settings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
 
@@ -50,6 +50,11 @@ def approve_run(output_apps: list[str] | None) -> None:
                                 max_percent=settings.max_app_deletion_percent,
                                 max_count=settings.max_app_deletion_count,
                                 allowed=settings.allow_mass_deletion)
+    # An app loses its monitoring only if its bucket is really gone, not just missing from a
+    # listing that lost a page: ask InfluxDB for each by name (only when apps are removed).
+    listed = {bucket["name"] for bucket in buckets}
+    check_buckets_gone([app for app in removed if app not in listed and
+                        influx.bucket_exists(org["id"], app)])
     added = sorted(set(plan.apps) - set(previous_apps or []))
     pulumi.log.info(
         f"org {org['name']}: {plan.bucket_count} buckets, {len(plan.apps)} apps; "

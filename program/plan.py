@@ -174,6 +174,16 @@ def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], 
     return removed
 
 
+def check_buckets_gone(still_there: Sequence[str]) -> None:
+    """Refuse a run that would drop apps whose buckets InfluxDB still has."""
+    if still_there:
+        raise ListingLooksPartial(
+            f"the bucket listing left out {len(still_there)} buckets that InfluxDB still has "
+            f"({', '.join(still_there[:10])}{' ...' if len(still_there) > 10 else ''}): "
+            "the listing was incomplete (a page lost or cut short), so this run would have "
+            "deleted their monitoring. Run again; nothing was changed")
+
+
 def apps_with_tasks(task_names: Iterable[str], known_apps: Iterable[str]) -> set[str]:
     """The apps whose tasks are in InfluxDB: known apps by their bucket name, others by the name
     their tasks give them ("Mobu restarts" -> "Mobu"; task names capitalise the bucket name)."""

@@ -204,6 +204,14 @@ class InfluxClient:
                                  hint=f"{self.token_source} lacks read permission on that org")
         return orgs[0]
 
+    def bucket_exists(self, org_id: str, name: str) -> bool:
+        """Whether the org has a bucket of this name (a lookup by name, not a listing)."""
+        try:
+            self.get("/api/v2/buckets", params={"orgID": org_id, "name": name})
+        except NotFound:
+            return False
+        return True
+
     # Listings, each following its endpoint's paging rules.
     def list_buckets(self, org_id: str) -> list[dict]:
         """Every bucket of the org that the token can read, system buckets included."""

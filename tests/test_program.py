@@ -305,6 +305,24 @@ def test_an_ignored_bucket_keeps_its_mapping_and_gets_no_tasks(engine, monitored
     assert "mobu" in {mapping["database"] for mapping in stored_mappings(monitored_org)}
 
 
+def test_a_lost_page_of_the_bucket_listing_deletes_nothing(engine, monitored_org, emulator):
+    for number in range(150):
+        add_bucket(monitored_org, f"app{number:03}")
+    succeeded(engine.up())
+    before = len(tasks(monitored_org))
+    # The second page (from the 101st bucket by name) comes back empty: 56 of 153 apps vanish,
+    # 36 %, under the safety stop's share.
+    emulator.add_fault(method="GET", path_prefix="/api/v2/buckets", query_contains="offset=100",
+                       count=1, status=200, body={"links": {}, "buckets": []})
+
+    result = engine.up()
+
+    assert result.error is not None
+    assert "the bucket listing left out 56 buckets that InfluxDB still has" in result.error
+    assert "delete" not in ops(result)
+    assert len(tasks(monitored_org)) == before
+
+
 def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, monitored_org):
     server = monitored_org.server
     server.api("POST", "/api/v2/tasks", json={

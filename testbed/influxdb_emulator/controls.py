@@ -10,15 +10,18 @@ from dataclasses import asdict, dataclass
 class Fault:
     """Make the next `count` matching requests fail.
 
-    `status` answers that status with an error body, `drop` closes the connection without an
-    answer, `delay_s` waits first (alone it only slows the request down). With `after_commit`
-    the request is carried out before it fails: the client cannot tell whether it happened.
+    `status` answers that status with an error body (or with `body`: a 200 with an empty list
+    is a lost page), `drop` closes the connection without an answer, `delay_s` waits first
+    (alone it only slows the request down). With `after_commit` the request is carried out
+    before it fails: the client cannot tell whether it happened.
     """
 
     count: int
     method: str | None = None
     path_prefix: str | None = None
+    query_contains: str | None = None  # e.g. "offset=100": one page of a listing
     status: int | None = None
+    body: dict | None = None  # answer `status` with this JSON instead of an error (a lost page)
     delay_s: float = 0.0
     drop: bool = False
     after_commit: bool = False
@@ -41,9 +44,10 @@ class Fault:
     def fails(self) -> bool:
         return self.drop or self.status is not None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str) -> bool:
         return ((self.method is None or self.method == method)
-                and (self.path_prefix is None or path.startswith(self.path_prefix)))
+                and (self.path_prefix is None or path.startswith(self.path_prefix))
+                and (self.query_contains is None or self.query_contains in query))
 
 
 class Controls:
@@ -60,11 +64,11 @@ class Controls:
         with self._lock:
             self._faults.clear()
 
-    def take_fault(self, method: str, path: str) -> Fault | None:
+    def take_fault(self, method: str, path: str, query: str) -> Fault | None:
         """The first fault matching this request, counted as used."""
         with self._lock:
             for fault in self._faults:
-                if fault.count > 0 and fault.matches(method, path):
+                if fault.count > 0 and fault.matches(method, path, query):
                     fault.count -= 1
                     if fault.count == 0:
                         self._faults.remove(fault)

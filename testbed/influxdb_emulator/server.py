@@ -55,7 +55,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(self._control(path, body))
             return
         controls = self.server.controls
-        fault = controls.take_fault(self.command, path)
+        fault = controls.take_fault(self.command, path, query)
         if fault and fault.delay_s:
             time.sleep(fault.delay_s)
         if fault and fault.fails and not fault.after_commit:
@@ -91,6 +91,9 @@ class RequestHandler(BaseHTTPRequestHandler):
                                     self._authorization_id())
         if fault.drop:
             self.close_connection = True
+            return
+        if fault.body is not None:
+            self._send(Reply(fault.status, fault.body))
             return
         error = ApiError(code_for_status(fault.status), "injected fault")
         reply = Reply(fault.status, error.body(), {"X-Platform-Error-Code": error.code})
