@@ -11,7 +11,13 @@ import pulumi
 from pulumi import Output, ResourceOptions
 
 from program.permissions import task_token_permissions
-from program.plan import apps_with_tasks, check_app_removal, check_buckets_gone, plan_org
+from program.plan import (
+    apps_with_tasks,
+    check_app_removal,
+    check_buckets_gone,
+    check_owned_retention,
+    plan_org,
+)
 from program.settings import load_settings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
 
@@ -43,8 +49,10 @@ def monitored_before(output_apps: list[str] | None) -> list[str] | None:
     return sorted(live | set(output_apps))
 
 
-def approve_run(output_apps: list[str] | None) -> None:
-    """Stop before anything is declared if this run would drop too many apps; log what changed."""
+def approve_run(output_apps: list[str] | None, own_bucket_ids: list[str] | None) -> None:
+    """Stop before anything is declared if this run would cut the retention of a bucket it did
+    not make or drop too many apps; log what changed."""
+    check_owned_retention(plan.owned_buckets, buckets, ours=own_bucket_ids or [])
     previous_apps = monitored_before(output_apps)
     removed = check_app_removal(previous_apps, plan.apps,
                                 max_percent=settings.max_app_deletion_percent,
@@ -97,10 +105,12 @@ def declare_monitoring(org_id: str) -> None:
                              "mappings": len(plan.mappings) + len(owned),
                              "tasks": len(plan.tasks)})
     pulumi.export("task_token", Output.secret(task_token.token))
+    pulumi.export("owned_bucket_ids", [bucket.id for bucket in owned.values()])
 
 
 async def monitor_org() -> None:
-    approve_run((await last_run.get_output_details("apps")).value)
+    approve_run((await last_run.get_output_details("apps")).value,
+                (await last_run.get_output_details("owned_bucket_ids")).value)
     declare_monitoring(org["id"])
     # Let the registrations start before the SDK waits for them: when it finds none started, it
     # waits output by output, which grows with the square of the resources (pulumi 3.272).

@@ -52,6 +52,7 @@ class OwnedBucket:
     name: str
     retention_seconds: int
     description: str
+    setting: str  # the setting that names it
 
     @property
     def retention_policy(self) -> str:
@@ -150,10 +151,30 @@ def owned_buckets(tasks: TaskSettings) -> list[OwnedBucket]:
                    -(-duration_ns(tasks.realert_after, "realertAfter") // 10**9))
     return [
         OwnedBucket(tasks.multiapp_bucket, MULTIAPP_RETENTION_SECONDS,
-                    "Findings of the per-application tasks, read by the Slack notifiers"),
+                    "Findings of the per-application tasks, read by the Slack notifiers",
+                    "multiappBucket"),
         OwnedBucket(tasks.alerted_bucket, remember,
-                    "Slack messages already sent, so none is posted twice"),
+                    "Slack messages already sent, so none is posted twice", "alertedBucket"),
     ]
+
+
+def check_owned_retention(owned: Sequence[OwnedBucket], buckets: Sequence[dict],
+                          ours: Iterable[str]) -> None:
+    """Refuse, before any write, to shorten the retention of a bucket this stack did not make
+    (`ours`: the IDs of its own buckets): InfluxDB would drop the older data at once."""
+    listed = {bucket["name"]: bucket for bucket in buckets}
+    for spec in owned:
+        existing = listed.get(spec.name)
+        if existing is None or existing["id"] in set(ours):
+            continue
+        kept = retention_seconds(existing)
+        if kept == 0 or kept > spec.retention_seconds:
+            raise PlanError(
+                f"{spec.setting} is {spec.name!r}, an existing bucket that keeps its data "
+                f"{'forever' if kept == 0 else f'{kept} s'}: managing it would cut that to "
+                f"{spec.retention_seconds} s and InfluxDB would delete the older data. Set "
+                f"{spec.setting} to the name of a bucket of its own (`pulumi config set "
+                f"{spec.setting} <name>_`); nothing was changed")
 
 
 def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], *,

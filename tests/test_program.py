@@ -323,6 +323,33 @@ def test_a_lost_page_of_the_bucket_listing_deletes_nothing(engine, monitored_org
     assert len(tasks(monitored_org)) == before
 
 
+@pytest.mark.parametrize("setting", ["multiappBucket", "alertedBucket"])
+def test_a_setting_naming_a_data_bucket_is_refused_before_its_retention_is_cut(
+        engine, monitored_org, setting):
+    engine.config[f"rubin-influx-tools:{setting}"] = HOST_BUCKET
+
+    result = engine.up()
+
+    assert result.error is not None
+    assert f"{setting} is '{HOST_BUCKET}', an existing bucket that keeps its data" in result.error
+    assert result.steps == [] and tasks(monitored_org) == []
+    host = monitored_org.server.api("GET", "/api/v2/buckets", params={
+        "orgID": monitored_org.id, "name": HOST_BUCKET}).json()["buckets"][0]
+    assert host["retentionRules"][0]["everySeconds"] == 30 * 86400
+
+
+def test_the_stacks_own_buckets_may_get_a_shorter_retention(engine, monitored_org):
+    engine.config["rubin-influx-tools:realertAfter"] = "3h"
+    succeeded(engine.up())
+    engine.config["rubin-influx-tools:realertAfter"] = "2h"
+
+    succeeded(engine.up())
+
+    alerted = monitored_org.server.api("GET", "/api/v2/buckets", params={
+        "orgID": monitored_org.id, "name": "alerted_"}).json()["buckets"][0]
+    assert alerted["retentionRules"][0]["everySeconds"] == 2 * 3600
+
+
 def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, monitored_org):
     server = monitored_org.server
     server.api("POST", "/api/v2/tasks", json={
