@@ -43,6 +43,9 @@ CHANGED_SINCE_UP = ("if it changed since the last `pulumi up`, run refresh and d
 BUCKET_PAGE = 100  # the server's maximum for buckets
 TASK_PAGE = 500  # the server's maximum for tasks
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# A 500 may come after the change was made (commit-then-fail): sending these again is safe (a
+# PATCH sets the same values, a DELETE already done answers 404, which callers take as done).
+IDEMPOTENT_METHODS = frozenset({"GET", "PATCH", "PUT", "DELETE"})
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +143,9 @@ class InfluxClient:
         if method == "POST" and response.status_code >= 500:
             raise AmbiguousWrite(method, path, error.message, status=error.status, code=error.code,
                                  hint="the object may or may not have been created")
-        if response.status_code not in RETRYABLE_STATUSES:
+        retryable = response.status_code in RETRYABLE_STATUSES or (
+            response.status_code == 500 and method in IDEMPOTENT_METHODS)
+        if not retryable:
             raise error
         return _Retry(error, _retry_after(response) or self.retry.backoff(attempt))
 

@@ -15,6 +15,7 @@ from providers.errors import (
     AmbiguousWrite,
     BadRequest,
     ListingChanged,
+    NotFound,
     OrgNotFound,
     OrgNotReadable,
     ServerError,
@@ -147,6 +148,30 @@ def test_reads_and_updates_are_retried_through_503s_and_dropped_connections(
     client.patch(f"/api/v2/buckets/{bucket['id']}", {"description": "patched"})
     assert logged(emulator, "GET", "/api/v2/buckets")[:3] == [503, 503, 200]
     assert logged(emulator, "PATCH", f"/api/v2/buckets/{bucket['id']}") == [0, 200]
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_an_idempotent_call_answered_500_after_it_was_done_is_sent_again(
+        org: InfluxOrg, emulator: InfluxServer, method: str):
+    bucket = create_bucket(org)
+    path = f"/api/v2/buckets/{bucket['id']}"
+    emulator.add_fault(method=method, path_prefix=path, count=1, status=500, after_commit=True)
+    client = client_for(emulator, retry=QUICK)
+    if method == "GET":
+        client.get(path)
+    else:
+        client.patch(path, {"description": "patched"})
+    assert logged(emulator, method, path) == [500, 200]
+
+
+def test_a_delete_answered_500_after_it_was_done_ends_as_gone(org: InfluxOrg,
+                                                               emulator: InfluxServer):
+    bucket = create_bucket(org)
+    path = f"/api/v2/buckets/{bucket['id']}"
+    emulator.add_fault(method="DELETE", path_prefix=path, count=1, status=500, after_commit=True)
+    with pytest.raises(NotFound):
+        client_for(emulator, retry=QUICK).delete(path)
+    assert logged(emulator, "DELETE", path) == [500, 404]
 
 
 def test_a_429_is_retried_after_the_servers_retry_after(org: InfluxOrg, emulator: InfluxServer):
