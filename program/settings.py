@@ -58,7 +58,7 @@ def load_settings() -> Settings:
     settings = Settings(
         connection=connection,
         tasks=_load_task_settings(config, connection.org),
-        ignore_buckets=frozenset(config.get_object("ignoreBuckets") or []),
+        ignore_buckets=_bucket_names(config, "ignoreBuckets"),
         map_system_buckets=_setting(config, "mapSystemBuckets", False),
         max_app_deletion_percent=_setting(config, "maxAppDeletionPercent", 50),
         max_app_deletion_count=_setting(config, "maxAppDeletionCount", 2),
@@ -67,6 +67,16 @@ def load_settings() -> Settings:
     )
     _validate(settings)
     return settings
+
+
+def _bucket_names(config: pulumi.Config, key: str) -> frozenset[str]:
+    """A list of bucket names; a string or a map is refused, not taken letter by letter."""
+    value = config.get_object(key) or []
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise SettingsError(
+            f"{key} is {value!r}: it must be a list of bucket names, set item by item: "
+            f"`pulumi config set --path '{key}[0]' <bucket>`")
+    return frozenset(value)
 
 
 def _setting(config: pulumi.Config, key: str, default: T) -> T:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from providers.errors import (
     AmbiguousWrite,
@@ -136,7 +136,7 @@ class InfluxClient:
         except requests.RequestException as failure:
             return self._unanswered(method, path, failure, attempt)
         if response.ok:
-            return response.json() if response.content else None
+            return self._decoded(method, path, response)
         error = self._error(method, path, response)
         if isinstance(error, Unauthorized):
             raise error  # a denial, even one answered as a 500: nothing was written
@@ -148,6 +148,20 @@ class InfluxClient:
         if not retryable:
             raise error
         return _Retry(error, _retry_after(response) or self.retry.backoff(attempt))
+
+    def _decoded(self, method: str, path: str, response: requests.Response) -> Any:
+        """The JSON answer; a page that is not JSON (a proxy's login or error page) is an error
+        that says so, not a decoding traceback."""
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type")
+            raise InfluxError(method, path, f"the answer from {self.url} is not JSON ({kind})",
+                              status=response.status_code,
+                              hint="influxdb:url must be the InfluxDB server's own base URL, "
+                                   "with no path, not a proxy's or a web page's") from None
 
     def _unanswered(self, method: str, path: str, failure: requests.RequestException,
                     attempt: int) -> _Retry:
@@ -201,6 +215,11 @@ class InfluxClient:
         try:
             orgs = self.get(path, params={"org": name})["orgs"]
         except NotFound as missing:
+            if "organization" not in missing.message:  # not InfluxDB's answer about the org
+                raise NotFound("GET", path, missing.message, status=missing.status,
+                               code=missing.code,
+                               hint=f"{self.url} has no InfluxDB API: influxdb:url must be the "
+                                    "server's base URL, with no path") from None
             raise OrgNotFound("GET", path, f"no organization is named {name!r}",
                               status=missing.status, code=missing.code,
                               hint="check influxdb:org / INFLUXDB_ORG") from None
@@ -269,8 +288,12 @@ def _never_sent(failure: requests.RequestException) -> bool:
     """True when the request cannot have reached the server (so retrying a POST is safe)."""
     if isinstance(failure, requests.ConnectTimeout):
         return True
-    reason = getattr(failure.args[0] if failure.args else None, "reason", None)
-    return isinstance(reason, NewConnectionError)
+    return isinstance(_reason(failure), NewConnectionError)
+
+
+def _reason(failure: requests.RequestException) -> Exception | None:
+    """What urllib3 says went wrong under a requests failure."""
+    return getattr(failure.args[0] if failure.args else None, "reason", None)
 
 
 def _describe(failure: requests.RequestException, timeouts: tuple[float, float]) -> str:
@@ -278,6 +301,8 @@ def _describe(failure: requests.RequestException, timeouts: tuple[float, float])
         return f"no connection within {timeouts[0]:g} s"
     if isinstance(failure, requests.ReadTimeout):
         return f"no answer within {timeouts[1]:g} s"
+    if isinstance(_reason(failure), NameResolutionError):
+        return "its host name does not resolve"
     if _never_sent(failure):
         return "connection refused"
     return "connection dropped"

@@ -14,6 +14,7 @@ from providers.client import InfluxClient, RetryPolicy
 from providers.errors import (
     AmbiguousWrite,
     BadRequest,
+    InfluxError,
     ListingChanged,
     NotFound,
     OrgNotFound,
@@ -172,6 +173,29 @@ def test_a_delete_answered_500_after_it_was_done_ends_as_gone(org: InfluxOrg,
     with pytest.raises(NotFound):
         client_for(emulator, retry=QUICK).delete(path)
     assert logged(emulator, "DELETE", path) == [500, 404]
+
+
+def test_a_url_with_a_path_is_not_blamed_on_the_org(org: InfluxOrg):
+    client = InfluxClient(org.url + "/influx", org.token, retry=QUICK)
+    with pytest.raises(NotFound) as missing:
+        client.find_org(org.name)
+    assert not isinstance(missing.value, OrgNotFound)
+    assert f"{org.url}/influx has no InfluxDB API" in str(missing.value)
+
+
+def test_a_page_that_is_not_json_is_reported_as_such(org: InfluxOrg, emulator: InfluxServer):
+    emulator.add_fault(method="GET", path_prefix="/api/v2/orgs", count=1, status=200,
+                       body="<html><body>Sign in</body></html>")
+    with pytest.raises(InfluxError) as answered:
+        client_for(emulator).find_org(emulator.org)
+    assert "is not JSON (text/html; charset=utf-8)" in str(answered.value)
+    assert "base URL, with no path" in str(answered.value)
+
+
+def test_a_host_name_that_does_not_resolve_is_said_so():
+    client = InfluxClient("http://influxdb.invalid", "a-token", retry=QUICK)
+    with pytest.raises(ServerUnreachable, match="its host name does not resolve"):
+        client.find_org("rubin")
 
 
 def test_a_429_is_retried_after_the_servers_retry_after(org: InfluxOrg, emulator: InfluxServer):

@@ -565,6 +565,9 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     ("rubin-influx-tools:diskWarnPercent", 99, "diskWarnPercent (99) must be below"),
     ("rubin-influx-tools:multiappBucket", "multiapp", "multiappBucket is 'multiapp'"),
     ("influxdb:org", "", "influxdb:org"),
+    # The CLI refuses them too, by its check of the type Pulumi.yaml declares.
+    ("rubin-influx-tools:ignoreBuckets", "mobu", "ignoreBuckets"),
+    ("rubin-influx-tools:ignoreBuckets", {"mobu": True}, "ignoreBuckets"),
 ])
 def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine, emulator, key,
                                                                           value, message):

@@ -11,9 +11,9 @@ class Fault:
     """Make the next `count` matching requests fail.
 
     `status` answers that status with an error body (or with `body`: a 200 with an empty list
-    is a lost page), `drop` closes the connection without an answer, `delay_s` waits first
-    (alone it only slows the request down). With `after_commit` the request is carried out
-    before it fails: the client cannot tell whether it happened.
+    is a lost page, a text a proxy's HTML page), `drop` closes the connection without an
+    answer, `delay_s` waits first (alone it only slows the request down). With `after_commit`
+    the request is carried out before it fails: the client cannot tell whether it happened.
     """
 
     count: int
@@ -21,7 +21,7 @@ class Fault:
     path_prefix: str | None = None
     query_contains: str | None = None  # e.g. "offset=100": one page of a listing
     status: int | None = None
-    body: dict | None = None  # answer `status` with this JSON instead of an error (a lost page)
+    body: dict | str | None = None  # answer `status` with this (JSON, or text as an HTML page)
     delay_s: float = 0.0
     drop: bool = False
     after_commit: bool = False

@@ -126,10 +126,14 @@ class RequestHandler(BaseHTTPRequestHandler):
         return Reply(404, {"code": "not found", "message": "no such control"})
 
     def _send(self, reply: Reply) -> None:
-        payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+        # A text body is a page (an injected proxy's answer); anything else is JSON.
+        page = isinstance(reply.body, str)
+        payload = (b"" if reply.body is None else
+                   reply.body.encode() if page else json.dumps(reply.body).encode())
         self.send_response(reply.status)
         if reply.body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", "text/html; charset=utf-8" if page
+                             else "application/json; charset=utf-8")
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
