@@ -58,7 +58,9 @@ class TaskSettings:
             raise TemplateError(
                 f"TaskSettings.realert_after={self.realert_after!r} is shorter than the time a "
                 f"finding may take to reach the notifier ({duration_literal(finding_delay)}: "
-                "twice check_every plus notify_every); raise it"
+                f"twice TaskSettings.check_every={self.check_every!r} plus "
+                f"TaskSettings.notify_every={self.notify_every!r}); raise the first or shorten "
+                "the others"
             )
 
     def _check_disk_thresholds(self) -> None:
@@ -71,5 +73,6 @@ class TaskSettings:
         if self.disk_warn_percent >= self.disk_danger_percent:
             raise TemplateError(
                 f"TaskSettings.disk_warn_percent ({self.disk_warn_percent}) must be below "
-                f"disk_danger_percent ({self.disk_danger_percent})"
+                f"TaskSettings.disk_danger_percent ({self.disk_danger_percent}): the warning "
+                "comes first"
             )

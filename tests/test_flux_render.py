@@ -146,7 +146,7 @@ def test_flux_string_refuses_characters_without_a_safe_escape(value):
         ("disk_warn_percent", 85.0, "int percentage"),
         ("disk_danger_percent", True, "int percentage"),
         ("disk_danger_percent", 101, "int percentage"),
-        ("disk_warn_percent", 95, "must be below disk_danger_percent"),
+        ("disk_warn_percent", 95, "must be below TaskSettings.disk_danger_percent"),
         ("org", "", "non-empty"),
         ("multiapp_bucket", "multi\napp_", "control characters"),
         ("slack_channel", None, "non-empty"),

@@ -564,6 +564,9 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     ("rubin-influx-tools:checkEvery", "30s", "checkEvery='30s' is shorter than 1m"),
     ("rubin-influx-tools:diskWarnPercent", 99, "diskWarnPercent (99) must be below"),
     ("rubin-influx-tools:multiappBucket", "multiapp", "multiappBucket is 'multiapp'"),
+    ("rubin-influx-tools:diskDangerPercent", 50,
+     "diskWarnPercent (85) must be below diskDangerPercent (50)"),
+    ("rubin-influx-tools:checkEvery", "48h", "twice checkEvery='48h' plus notifyEvery='1m'"),
     ("influxdb:org", "", "influxdb:org"),
     # The CLI refuses them too, by its check of the type Pulumi.yaml declares.
     ("rubin-influx-tools:ignoreBuckets", "mobu", "ignoreBuckets"),
