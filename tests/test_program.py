@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import requests
@@ -85,11 +86,19 @@ def monitored_org(org: InfluxOrg) -> InfluxOrg:
 
 @pytest.fixture
 def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
-    return new_engine(stack="dev",
-                      config={"influxdb:url": monitored_org.url,
-                              "influxdb:org": monitored_org.name,
-                              "influxdb:token": monitored_org.token},
+    return new_engine(stack="dev", config=connection(monitored_org),
                       secret_config_keys={"influxdb:token"})
+
+
+@pytest.fixture
+def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
+    """The real CLI alone, for what only it does (its flags, its logs)."""
+    return PulumiCli(state_dir=tmp_path / "pulumi", config=connection(monitored_org),
+                     secret_config_keys={"influxdb:token"})
+
+
+def connection(org: InfluxOrg) -> dict[str, str]:
+    return {"influxdb:url": org.url, "influxdb:org": org.name, "influxdb:token": org.token}
 
 
 def succeeded(result: Result) -> Result:
@@ -141,16 +150,13 @@ def test_second_up_is_all_same_and_writes_nothing(engine, emulator):
 
 
 def test_right_after_an_up_the_cli_expects_no_changes_until_a_bucket_appears(
-        monitored_org, tmp_path):
-    engine = PulumiCli(state_dir=tmp_path / "pulumi", config={
-        "influxdb:url": monitored_org.url, "influxdb:org": monitored_org.name,
-        "influxdb:token": monitored_org.token}, secret_config_keys={"influxdb:token"})
-    succeeded(engine.up())
+        cli, monitored_org):
+    succeeded(cli.up())
 
-    succeeded(engine.preview_expecting_no_changes())
-    succeeded(engine.up_expecting_no_changes())
+    succeeded(cli.preview_expecting_no_changes())
+    succeeded(cli.up_expecting_no_changes())
     add_bucket(monitored_org, "sasquatch")
-    assert engine.preview_expecting_no_changes().error is not None
+    assert cli.preview_expecting_no_changes().error is not None
 
 
 def test_a_new_app_bucket_gets_only_its_own_objects(engine, monitored_org, emulator):
@@ -525,19 +531,16 @@ def test_no_token_appears_in_plain_in_state_outputs_or_logs(engine, monitored_or
     assert scoped not in json.dumps(plain_outputs)
 
 
-def test_no_token_appears_in_the_clis_most_detailed_logs(monitored_org, tmp_path):
-    engine = PulumiCli(state_dir=tmp_path / "pulumi", config={
-        "influxdb:url": monitored_org.url, "influxdb:org": monitored_org.name,
-        "influxdb:token": monitored_org.token}, secret_config_keys={"influxdb:token"})
-    engine.verbose = True
+def test_no_token_appears_in_the_clis_most_detailed_logs(cli, monitored_org):
+    cli.verbose = True
 
-    result = succeeded(engine.up())
+    result = succeeded(cli.up())
     logs = "\n".join(result.log)
 
     assert len(logs) > 100_000  # the -v=9 logs are there
     for token in (monitored_org.token, task_token(result)):
         assert token not in logs
-    assert monitored_org.token not in engine.state_text()
+    assert monitored_org.token not in cli.state_text()
 
 
 def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(engine,
