@@ -102,6 +102,8 @@ def growth(runs: list[dict]) -> list[str]:
 
 
 def memory(runs: list[dict]) -> list[str]:
+    if not runs:
+        return []
     largest = max(runs, key=lambda run: run["buckets"])
     name, phase = max(largest["phases"].items(), key=lambda item: item[1]["peak_rss_mb"])
     verdict = "within" if phase["peak_rss_mb"] <= MEMORY_LIMIT_MB else "**over**"

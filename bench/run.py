@@ -1,8 +1,10 @@
-"""`python bench/run.py --buckets N [N ...] [--real-buckets N ...] [--json] [--report FILE]`
+"""`python bench/run.py --buckets N [N ...] [--server emulator|real] [--real-buckets N ...]
+[--json] [--report FILE]`
 
-For each N: a fresh emulator, an org with N application buckets, and the phases of
-bench/phases.py; for each N of --real-buckets the same on a fresh real influxd (built by
-`make tools`), whose request counts the report sets beside the emulator's. Prints a table per
+For each N: a fresh server (the emulator, or with `--server real` the real influxd built by
+`make tools`), an org with N application buckets, and the phases of bench/phases.py; for each N
+of --real-buckets the same on a fresh real influxd, whose request counts the report sets beside
+the emulator's. Prints a table per
 run (or, with --json, one JSON object per run, one a line) and optionally writes the markdown
 report. Progress goes to stderr.
 """
@@ -40,6 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buckets", type=int, nargs="+", required=True, metavar="N",
                         help="numbers of application buckets to measure")
+    parser.add_argument("--server", choices=("emulator", "real"), default="emulator",
+                        help="the server --buckets are measured on")
     parser.add_argument("--real-buckets", type=int, nargs="*", default=[], metavar="N",
                         help="numbers of application buckets to measure on a real influxd too")
     parser.add_argument("--json", action="store_true", help="print JSON, one object per run")
@@ -53,7 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     runs = []
-    sizes = [(apps, "emulator") for apps in args.buckets]
+    main_server = "influxd" if args.server == "real" else "emulator"
+    sizes = [(apps, main_server) for apps in args.buckets]
     sizes += [(apps, "influxd") for apps in args.real_buckets]
     for apps, server_kind in sizes:
         run = run_size(apps, server_kind)
