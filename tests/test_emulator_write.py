@@ -6,6 +6,8 @@ Plain requests rather than `api_call`: the contract documents neither the 403 no
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 import requests
 
@@ -52,6 +54,21 @@ def test_a_write_is_204_with_an_empty_body(org, bucket):
     assert (response.status_code, response.content) == (204, b"")
     assert write(org, f"cpu,host=a value=1 {T}\ncpu value=2i\n", precision="s").status_code == 204
     assert write(org, "").status_code == 204
+
+
+def test_a_gzip_body_is_written_as_telegraf_sends_it_and_a_bad_one_is_a_500(org, bucket):
+    def gzipped(body: bytes) -> requests.Response:
+        return requests.post(org.url + "/api/v2/write",
+                             params={"org": org.name, "bucket": "default"}, data=body,
+                             headers={"Authorization": f"Token {org.token}",
+                                      "Content-Encoding": "gzip"}, timeout=30)
+
+    assert gzipped(gzip.compress(f"gz value=1i {T * NS}\n".encode())).status_code == 204
+    assert error(gzipped(gzip.compress(f"gz value=1.5 {T * NS + 1}\n".encode()))) == (
+        422, conflict("value", "gz", "float", "integer"))
+    assert error(gzipped(b"not gzip")) == (500, {
+        "code": "internal error",
+        "message": "An internal error has occurred - check server logs"})
 
 
 def test_a_field_keeps_its_first_type_in_later_writes_and_in_the_same_write(org, bucket):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import json
 import time
@@ -10,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from testbed.influxdb_emulator import app
 from testbed.influxdb_emulator.api import Reply
 from testbed.influxdb_emulator.controls import Controls, Fault
-from testbed.influxdb_emulator.errors import ApiError, code_for_status
+from testbed.influxdb_emulator.errors import INTERNAL, ApiError, code_for_status
 from testbed.influxdb_emulator.store import Store
 
 CONTROL_PREFIX = "/_emulator/"
@@ -62,7 +63,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._fail(fault, path, query)
             return
         header = self.headers.get("Authorization", "")
-        reply = app.handle(self.server.store, self.command, path, query, body, header)
+        try:
+            body = self._decoded(path, body)
+        except (OSError, EOFError):  # not gzip after all: influxd's handler fails as a 500
+            error = ApiError(INTERNAL, "An internal error has occurred - check server logs")
+            reply = Reply(500, error.body(), {"X-Platform-Error-Code": error.code})
+        else:
+            reply = app.handle(self.server.store, self.command, path, query, body, header)
         if fault and fault.fails:  # after_commit: the change is made, the answer is lost
             self._fail(fault, path, query)
             return
@@ -85,6 +92,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.rfile.readline()
             return b"".join(chunks)
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _decoded(self, path: str, body: bytes) -> bytes:
+        """The write handler takes gzip bodies (Telegraf sends them by default)."""
+        if path == "/api/v2/write" and self.headers.get("Content-Encoding") == "gzip":
+            return gzip.decompress(body)
+        return body
 
     def _fail(self, fault: Fault, path: str, query: str) -> None:
         self.server.controls.record(self.command, path, query, 0 if fault.drop else fault.status,
