@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.org import add_bucket, app_name, find_org_id, seed_org
+from bench.org import add_app, app_name, seed_org
 from testbed.engine.stand_in import Engine, Result
+from testbed.influx.seed import org_named
 from testbed.influx.server import REPO, InfluxServer
 
 PHASES = ("preview", "up", "noop_up", "add_one", "refresh", "destroy")
@@ -74,8 +75,8 @@ def measure(server: InfluxServer, operation: Callable[[], Result], name: str) ->
 def benchmark(server: InfluxServer, org: str, apps: int,
               progress: Callable[[str], None] = lambda _line: None) -> dict:
     """Seed `org` with `apps` application buckets and measure every phase on a new stack."""
-    org_id = find_org_id(server, org)
-    seed_org(server, org_id, apps)
+    seeded = org_named(server, org)
+    seed_org(seeded, apps)
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         engine = Engine(project_dir=REPO, state_path=Path(scratch) / "state.json", stack=STACK,
                         config={"influxdb:url": server.url, "influxdb:org": org,
@@ -87,7 +88,7 @@ def benchmark(server: InfluxServer, org: str, apps: int,
         phases = {}
         for name in PHASES:
             if name == "add_one":
-                add_bucket(server, org_id, app_name(apps))
+                add_app(seeded, app_name(apps))
             phases[name] = asdict(measure(server, operations[name], name))
             progress(f"{apps} buckets: {name} {phases[name]['seconds']:.1f} s")
     return {"buckets": apps, "phases": phases}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from testbed.engine.cli import PulumiCli
 from testbed.engine.stand_in import Engine
+from testbed.influx.seed import add_bucket, org_named
 from testbed.influx.server import InfluxServer, start_emulator
 from testbed.paths import REPO, TOOLS_BIN
 
@@ -31,10 +32,9 @@ engine stand-in against the emulator:"""
 
 def seed_org(server: InfluxServer) -> None:
     """Give the demo org the buckets a monitoring InfluxDB has: apps and a host-level one."""
-    org_id = server.api("GET", "/api/v2/orgs", params={"org": server.org}).json()["orgs"][0]["id"]
+    org = org_named(server, server.org)
     for name in (*APPS, "roundtable_internal_"):
-        server.api("POST", "/api/v2/buckets", json={"orgID": org_id, "name": name,
-                                                     "retentionRules": []}).raise_for_status()
+        add_bucket(org, name)
 
 
 def pulumi_path() -> str | None:

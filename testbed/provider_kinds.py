@@ -20,6 +20,7 @@ from providers.bucket import BucketProvider
 from providers.dbrp import DbrpProvider
 from providers.task import TaskProvider
 from testbed.engine.provider_host import ProviderHost, is_secret, secret
+from testbed.influx.seed import add_bucket
 from testbed.influx.server import InfluxOrg, InfluxServer
 
 OTHER_ID = "0123456789abcdef"  # a well-formed ID that is not this org's
@@ -56,10 +57,7 @@ def task_flux(name: str, every: str = "1h") -> str:
 
 
 def create_bucket(org: InfluxOrg, name: str | None = None) -> dict:
-    response = org.server.api("POST", "/api/v2/buckets",
-                              json={"orgID": org.id, "name": name or unique("app")})
-    response.raise_for_status()
-    return response.json()
+    return add_bucket(org, name or unique("app"))
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity

@@ -17,6 +17,7 @@ from testbed.engine.result import Result, Secret
 from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
 from testbed.influx.contract import scoped_token
+from testbed.influx.seed import add_bucket
 from testbed.influx.server import InfluxOrg
 
 APPS = ("gafaelfawr", "mobu", "nublado")
@@ -28,14 +29,6 @@ GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks",
 
 
 # --- The org, as InfluxDB sees it --------------------------------------------------------------
-def add_bucket(org: InfluxOrg, name: str, retention_seconds: int = 0) -> str:
-    response = org.server.api("POST", "/api/v2/buckets", json={
-        "orgID": org.id, "name": name,
-        "retentionRules": [{"type": "expire", "everySeconds": retention_seconds}]})
-    response.raise_for_status()
-    return response.json()["id"]
-
-
 def delete_bucket(org: InfluxOrg, name: str) -> None:
     bucket = org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id, "name": name})
     org.server.api("DELETE", f"/api/v2/buckets/{bucket.json()['buckets'][0]['id']}")
@@ -227,7 +220,7 @@ def test_a_template_change_updates_tasks_in_place(engine, monitored_org):
 def test_first_up_on_an_org_of_the_old_scripts_adopts_instead_of_duplicating(engine,
                                                                              monitored_org):
     server = monitored_org.server
-    old_multiapp = add_bucket(monitored_org, "multiapp_", 3600)
+    old_multiapp = add_bucket(monitored_org, "multiapp_", 3600)["id"]
     old_tasks = [*app_task_names(*APPS), *GLOBAL_TASKS]
     for name in old_tasks:
         server.api("POST", "/api/v2/tasks", json={
