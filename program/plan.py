@@ -163,9 +163,10 @@ def check_owned_retention(owned: Sequence[OwnedBucket], buckets: Sequence[dict],
     """Refuse, before any write, to shorten the retention of a bucket this stack did not make
     (`ours`: the IDs of its own buckets): InfluxDB would drop the older data at once."""
     listed = {bucket["name"]: bucket for bucket in buckets}
+    ours = set(ours)
     for spec in owned:
         existing = listed.get(spec.name)
-        if existing is None or existing["id"] in set(ours):
+        if existing is None or existing["id"] in ours:
             continue
         kept = retention_seconds(existing)
         if kept == 0 or kept > spec.retention_seconds:

@@ -196,12 +196,12 @@ class InfluxClient:
                          denied: bool) -> str:
         action = "read" if method == "GET" else "write"
         kind = path.removeprefix("/api/v2/").split("/")[0]
-        if denied and self.token_source == CONFIGURED_TOKEN and status == 401:
-            return (f"{self.token_source} is unknown or inactive, or lacks {action} permission "
-                    f"on {kind}; {CHANGED_SINCE_UP}")
         if denied:
-            return (f"{self.token_source} is unknown or inactive, "
-                    f"or lacks {action} permission on {kind}")
+            hint = (f"{self.token_source} is unknown or inactive, or lacks {action} permission "
+                    f"on {kind}")
+            # Only the configured token can be stale: resources keep their own in the state.
+            rotated = self.token_source == CONFIGURED_TOKEN and status == 401
+            return f"{hint}; {CHANGED_SINCE_UP}" if rotated else hint
         if status == 403 and "permission" in message:
             return f"{self.token_source} cannot grant a permission it does not hold"
         if status == 403:
