@@ -21,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.phases import benchmark
 from bench.report import measurements, write_report
-from testbed.influx.influxd import start_influxd
-from testbed.influx.server import create_org, start_emulator
+from testbed.influx.influxd import start_server
+from testbed.influx.server import create_org
 
 
 def run_size(apps: int, server_kind: str = "emulator") -> dict:
-    server = start_emulator() if server_kind == "emulator" else start_influxd()
+    server = start_server(server_kind)
     try:
         # A fresh org: onboarding gave the first one a bucket on influxd, not on the emulator.
         org = create_org(server, prefix="bench")

@@ -20,7 +20,7 @@ import pytest
 from testbed.engine.cli import PulumiCli
 from testbed.engine.stand_in import Engine
 from testbed.influx.differences import ON_INFLUXD
-from testbed.influx.influxd import start_influxd
+from testbed.influx.influxd import start_server
 from testbed.influx.server import (
     InfluxOrg,
     InfluxServer,
@@ -41,7 +41,7 @@ def influxdb(request: pytest.FixtureRequest) -> InfluxServer:
     if request.param == "external":
         yield real_server_from_env()
         return
-    server = start_emulator() if request.param == "emulator" else start_influxd()
+    server = start_server(request.param)
     yield server
     server.stop()
 
@@ -85,8 +85,7 @@ def fresh_influxdb(influxdb: InfluxServer) -> InfluxServer:
     """Another server of `influxdb`'s kind, started but not set up (onboarded) yet."""
     if influxdb.kind == "external":
         pytest.skip("needs a server the test bed starts; the external one is set up already")
-    server = (start_emulator(onboard=False) if influxdb.is_emulator
-              else start_influxd(onboard=False))
+    server = start_server(influxdb.kind, onboard=False)
     yield server
     server.stop()
 

@@ -14,6 +14,7 @@ its stamp file; anything else is rebuilt.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -46,6 +47,8 @@ class Tool:
     ldflags: str = ""
     env: dict[str, str] = field(default_factory=dict)
     scripts: tuple[str, ...] = ()  # files copied beside the binary from the sdk/v3 module
+    # A pkg-config for cgo to ask for C libraries: a Go package of the module, built first.
+    pkg_config: str | None = None
 
     @property
     def path(self) -> Path:
@@ -61,13 +64,13 @@ PULUMI = Tool(
     module="pulumi",
     package="github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
     ldflags=f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version={PULUMI_VERSION}",
-    # The language host runs the program through the SDK's exec script, found beside it; the
-    # dynamic-provider plugin is a shell script the engine finds on PATH.
 )
 LANGUAGE_PYTHON = Tool(
     name="pulumi-language-python",
     module="language-python",
     package=".",
+    # The host runs programs through the SDK's exec script, found beside it; the
+    # dynamic-provider plugin is a shell script the engine finds on PATH.
     scripts=("python/cmd/pulumi-language-python-exec",
              "python/dist/pulumi-resource-pulumi-python"),
 )
@@ -77,6 +80,9 @@ INFLUXD = Tool(
     package="github.com/influxdata/influxdb/v2/cmd/influxd",
     ldflags=f"-X main.version={INFLUXD_VERSION} -X main.commit=go-module-proxy",
     env=RUST_ENV,
+    # cgo asks pkg-config for flux; InfluxData's wrapper answers by building libflux with cargo
+    # from the flux module in the module cache (the long step of a first build).
+    pkg_config="github.com/influxdata/pkg-config",
 )
 TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD)
 
@@ -103,14 +109,12 @@ def ensure_tools(tools: tuple[Tool, ...] = TOOLS, log=print) -> None:
 
 def _build(tool: Tool, log) -> None:
     env = {**os.environ, **tool.env}
-    if tool is INFLUXD:
-        # cgo asks pkg-config for flux; InfluxData's wrapper answers by building libflux with
-        # cargo from the flux module in the module cache.
-        wrapper = TOOLS_BIN.parent / "pkg-config" / "pkg-config"
-        _run(tool, "build the pkg-config wrapper",
-             ["go", "build", "-o", str(wrapper), "github.com/influxdata/pkg-config"], env)
+    if tool.pkg_config:
+        wrapper = TOOLS_BIN.parent / "pkg-config" / tool.name
+        _run(tool, "build its pkg-config", ["go", "build", "-o", str(wrapper), tool.pkg_config],
+             env)
         env["PKG_CONFIG"] = str(wrapper)
-        log("tools: influxd: Go compiles; cargo builds libflux (the long step of a first build)")
+        log(f"tools: {tool.name}: Go compiles; its pkg-config builds the C libraries it links")
     flags = ["-trimpath", "-buildvcs=false", *(["-ldflags", tool.ldflags] if tool.ldflags else [])]
     _run(tool, "go build", ["go", "build", *flags, "-o", str(tool.path), tool.package], env)
     if tool.scripts:
@@ -137,9 +141,14 @@ def _stamp(tool: Tool) -> str:
     for path in sorted(tool.module_dir.iterdir()):
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    go = subprocess.run(["go", "version"], capture_output=True, text=True, check=True).stdout
-    digest.update(f"{tool.package}|{tool.ldflags}|{sorted(tool.env.items())}|{go}".encode())
+    digest.update(f"{tool.package}|{tool.ldflags}|{sorted(tool.env.items())}|"
+                  f"{_go_version()}".encode())
     return digest.hexdigest()
+
+
+@functools.cache
+def _go_version() -> str:
+    return subprocess.run(["go", "version"], capture_output=True, text=True, check=True).stdout
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from testbed.influx.server import InfluxServer
+from testbed.influx.server import InfluxServer, start_emulator
 from testbed.tools import INFLUXD
 
 READY_SECONDS = 60
@@ -24,6 +24,12 @@ READY_SECONDS = 60
 
 class InfluxdFailed(Exception):
     """influxd is missing, did not start, or refused to be onboarded; says which and why."""
+
+
+def start_server(kind: str, *, onboard: bool = True) -> InfluxServer:
+    """A server the test bed starts: "emulator" or "influxd" (set up unless told not to)."""
+    return start_emulator(onboard=onboard) if kind == "emulator" else start_influxd(
+        onboard=onboard)
 
 
 def start_influxd(org: str = "rubin", *, onboard: bool = True) -> InfluxServer:
