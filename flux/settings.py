@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flux.literals import TemplateError, check_name, duration_literal, duration_ns
 
 _MINUTE_NS = 60 * 10**9
+# A pod name is a DNS subdomain name; a pattern adds the glob wildcards `*` and `?`. Nothing else
+# can reach the regular expression the tasks match with.
+_POD_PATTERN = re.compile(r"[a-z0-9.*?-]+")
+_GLOB_AS_REGEX = {".": r"\.", "*": ".*", "?": "."}
 _NAME_SETTINGS = (
     "org",
     "multiapp_bucket",
@@ -32,12 +37,22 @@ class TaskSettings:
     realert_after: str = "1h"  # do not post the same message again within this
     disk_warn_percent: int = 85
     disk_danger_percent: int = 95
+    ignore_pods: tuple[str, ...] = ()  # pod name globs never reported, e.g. "prepull-*"
+    alert_pending_pods: bool = True  # whether a container of a Pending pod is reported
 
     def __post_init__(self) -> None:
         for name in _NAME_SETTINGS:
             check_name(getattr(self, name), f"TaskSettings.{name}")
         self._check_schedule()
         self._check_disk_thresholds()
+        self._check_pod_patterns()
+
+    @property
+    def ignored_pods_regex(self) -> str:
+        """The Flux regular expression literal matching every pod name of `ignore_pods`."""
+        globs = ("".join(_GLOB_AS_REGEX.get(char, char) for char in glob)
+                 for glob in self.ignore_pods)
+        return f"/^(?:{'|'.join(globs)})$/"
 
     def _check_schedule(self) -> None:
         durations = {
@@ -75,4 +90,18 @@ class TaskSettings:
                 f"TaskSettings.disk_warn_percent ({self.disk_warn_percent}) must be below "
                 f"TaskSettings.disk_danger_percent ({self.disk_danger_percent}): the warning "
                 "comes first"
+            )
+
+    def _check_pod_patterns(self) -> None:
+        patterns = self.ignore_pods
+        if not isinstance(patterns, tuple) or not all(
+                isinstance(glob, str) and _POD_PATTERN.fullmatch(glob) for glob in patterns):
+            raise TemplateError(
+                f"TaskSettings.ignore_pods must be pod name patterns (lower-case letters, digits, "
+                f"'-', '.', and the wildcards '*' and '?'), got {self.ignore_pods!r}"
+            )
+        if not isinstance(self.alert_pending_pods, bool):
+            raise TemplateError(
+                f"TaskSettings.alert_pending_pods must be true or false, "
+                f"got {self.alert_pending_pods!r}"
             )

@@ -4,7 +4,8 @@
 `make tools`), each started once per session on a free loopback port, so every test that talks
 to InfluxDB runs on both; or only the real InfluxDB named by INFLUXDB_TEST_URL and
 INFLUXDB_TEST_TOKEN. A test that needs the emulator's request log or fault injection asks for
-`emulator`, and runs on the emulator only. `org` is a fresh organization on the server for one
+`emulator`, and runs on the emulator only; one that runs Flux (tasks on data) asks for `influxd`,
+and runs on the real server only. `org` is a fresh organization on the server for one
 test, deleted afterwards, so tests do not see each other's objects.
 """
 
@@ -47,13 +48,16 @@ def influxdb(request: pytest.FixtureRequest) -> InfluxServer:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run tests that ask for `emulator` on the emulator's parameter only, not on influxd's;
-    expect the known differences (`testbed/influx/differences.py`) to fail on influxd."""
+    """Run tests that ask for `emulator` on the emulator's parameter only, and tests that ask
+    for `influxd` on the real server's only; expect the known differences
+    (`testbed/influx/differences.py`) to fail on influxd."""
     keep, drop = [], []
     for item in items:
         server = getattr(item, "callspec", None) and item.callspec.params.get("influxdb")
-        needs_emulator = "emulator" in getattr(item, "fixturenames", ())
-        (drop if server == "influxd" and needs_emulator else keep).append(item)
+        fixtures = getattr(item, "fixturenames", ())
+        wrong_server = ((server == "influxd" and "emulator" in fixtures)
+                        or (server == "emulator" and "influxd" in fixtures))
+        (drop if wrong_server else keep).append(item)
         if server == "influxd" and (reason := _known_difference(item)):
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"emulator differs: {reason}"))
     if drop:
@@ -78,6 +82,14 @@ def emulator(influxdb: InfluxServer) -> InfluxServer:
     influxdb.clear_request_log()
     yield influxdb
     influxdb.clear_faults()
+
+
+@pytest.fixture
+def influxd(influxdb: InfluxServer) -> InfluxServer:
+    """A real InfluxDB, for tests that run Flux: the emulator stores tasks but never runs them."""
+    if influxdb.is_emulator:
+        pytest.skip("needs a real InfluxDB to run Flux tasks")
+    return influxdb
 
 
 @pytest.fixture
