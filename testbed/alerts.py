@@ -92,9 +92,19 @@ def run_task(org: InfluxOrg, name: str, task_id: str) -> Run:
     response.raise_for_status()
     run_path = f"/api/v2/tasks/{task_id}/runs/{response.json()['id']}"
     deadline = time.monotonic() + RUN_SECONDS
-    while (status := org.server.api("GET", run_path).json()["status"]) not in DONE:
+    while (status := _run_status(org, run_path)) not in DONE:
         if time.monotonic() > deadline:
             raise RunFailed(f"task {name!r} still {status} after {RUN_SECONDS} s")
         time.sleep(0.05)
     logs = org.server.api("GET", run_path + "/logs").json().get("events", [])
     return Run(name, status, [event["message"] for event in logs])
+
+
+def _run_status(org: InfluxOrg, run_path: str) -> str:
+    """The run's status; "moving" while influxd has it neither in memory nor in its `_tasks`
+    bucket yet (it answers 404 for the moment a finished run takes to be written there)."""
+    response = org.server.api("GET", run_path)
+    if response.status_code == 404:
+        return "moving"
+    response.raise_for_status()
+    return response.json()["status"]

@@ -11,9 +11,9 @@ import re
 import pytest
 
 from flux.settings import TaskSettings
-from testbed.alerts import Monitoring, deploy_monitoring
+from testbed.alerts import Monitoring, deploy_monitoring, set_secret
 from testbed.influx.server import InfluxOrg, InfluxServer
-from testbed.influx.telegraf import Container, disk_sample, write
+from testbed.influx.telegraf import Container, Point, disk_sample, write
 from testbed.paths import REPO
 from testbed.slack import FakeSlack, Post
 
@@ -144,3 +144,74 @@ def test_a_disk_that_stays_full_is_posted_once_per_realert_window(monitoring: Mo
     write(monitoring.org, disk, [disk_sample("db-1", "/data", 97.0, 10)])
     [worse] = monitoring.check()  # now danger: a new level is news
     assert (worse.text, worse.color) == ("Disk /data on db-1 is 97% full", "danger")
+
+
+# --- When Slack fails -----------------------------------------------------------------------------
+def test_a_post_slack_refuses_is_not_recorded_and_the_next_run_posts_it(monitoring: Monitoring):
+    write(monitoring.org, APP, restarted(BROKER, 0, 1))
+    monitoring.slack.answer = 500
+    refused = monitoring.check()
+    assert len(refused) == 1
+
+    monitoring.slack.answer = 200
+    [posted] = monitoring.check()
+    assert posted == refused[0]
+    assert monitoring.check() == []
+
+
+def test_an_unreachable_slack_fails_the_run_visibly_and_the_next_run_posts(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
+    monitoring = deploy_monitoring(org, slack, [APP])
+    set_secret(org, monitoring.settings.slack_secret_key, "http://127.0.0.1:9/unreachable")
+    write(org, APP, restarted(BROKER, 0, 1))
+    monitoring.run(f"{APP.capitalize()} restarts")
+
+    failed = monitoring.run("_slack_notify_restarts")
+    assert failed.status == "failed"
+    assert any("connection refused" in line for line in failed.log), failed.log
+
+    set_secret(org, monitoring.settings.slack_secret_key, slack.url)
+    [post] = monitoring.check()
+    assert "summit/sasquatch/kafka-0 (broker)" in post.text
+
+
+def test_a_missing_webhook_secret_is_named_in_the_run_log(influxd: InfluxServer, org: InfluxOrg,
+                                                          slack: FakeSlack):
+    monitoring = deploy_monitoring(org, slack, [APP], secret=False)
+    write(org, APP, restarted(BROKER, 0, 1))
+    monitoring.run(f"{APP.capitalize()} restarts")
+
+    failed = monitoring.run("_slack_notify_restarts")
+
+    assert failed.status == "failed"
+    assert any("slack_webhook_url" in line for line in failed.log), failed.log
+    assert slack.posts == []
+
+
+# --- Names as they are ---------------------------------------------------------------------------
+@pytest.mark.parametrize("app, cluster", [
+    ("say-hi", 'base "north"'),  # InfluxDB refuses quotes in bucket names, not in tags
+    ("télémétrie-観測", "sommet-☃"),
+], ids=["quotes", "unicode"])
+def test_app_and_cluster_names_reach_slack_as_they_are(influxd: InfluxServer, org: InfluxOrg,
+                                                       slack: FakeSlack, app: str, cluster: str):
+    monitoring = deploy_monitoring(org, slack, [app])
+    pod = Container(cluster=cluster, namespace="ns", pod="p-0", name="c")
+    write(org, app, [*restarted(pod, 0, 1), pod.sample(30, state="waiting",
+                                                       reason="CrashLoopBackOff")])
+
+    texts = sorted(post.text for post in monitoring.check())
+
+    assert len(texts) == 2
+    assert texts[0].startswith(f"Container not running: {cluster}/{app}/p-0 (c) is waiting")
+    assert texts[1].startswith(f"Container restarted: {cluster}/{app}/p-0 (c), 1 time(s)")
+
+
+def test_posts_recorded_before_alert_keys_existed_do_not_stop_the_notifiers(
+        monitoring: Monitoring):
+    earlier = Point("slack_alert", {"alert": "restarts", "message": "an older post"},
+                    {"status": 200}, 300)
+    write(monitoring.org, monitoring.settings.alerted_bucket, [earlier])
+    write(monitoring.org, APP, restarted(BROKER, 0, 1))
+
+    assert len(monitoring.check()) == 1
