@@ -32,6 +32,11 @@ if plan.unmappable:
     pulumi.log.warn(
         f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
         "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
+if settings.tasks.slack_secret_key not in influx.secret_keys(org["id"]):
+    pulumi.log.warn(
+        f"org {org['name']} has no secret {settings.tasks.slack_secret_key!r}: the Slack tasks "
+        "fail until it holds the webhook URL; create it with `influx secret update --key "
+        f"{settings.tasks.slack_secret_key} --value <webhook URL>` (see the README)")
 
 # The apps of the last run: this stack's own `apps` output.
 last_run = pulumi.StackReference(

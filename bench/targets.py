@@ -2,7 +2,8 @@
 and from the API's paging. The report checks the measured counts against them, and so do the tests.
 
 Who reads what (each listing is made once per process, see providers/listing.py):
-- the program, on every preview and up: the org lookup, then the bucket pages;
+- the program, on every preview and up: the org lookup, the org's secret keys (is the Slack
+  webhook there?), then the bucket pages;
 - the providers, only when a step needs the server: the first create of a kind lists that kind
   once for the adoption checks (buckets paged, DBRP mappings and authorizations in one GET,
   tasks paged); a refresh lists each kind in state once and reads every resource from it.
@@ -18,6 +19,7 @@ from program.plan import SYSTEM_BUCKETS, OrgPlan, plan_org
 from providers.client import BUCKET_PAGE, TASK_PAGE
 
 ORG_LOOKUP = 1
+SECRET_KEYS = 1  # GET /api/v2/orgs/{id}/secrets: the keys only
 UNPAGED_LISTING = 1  # GET /api/v2/dbrps and GET /api/v2/authorizations return everything
 TOKENS = 1  # the task-management token
 
@@ -65,7 +67,7 @@ def expected_counts(apps: int) -> dict[str, Counts]:
     first, grown = plan_of(seeded), plan_of(after_add)
 
     def program(buckets: list[str]) -> int:
-        return ORG_LOOKUP + pages(len(buckets), BUCKET_PAGE)
+        return ORG_LOOKUP + SECRET_KEYS + pages(len(buckets), BUCKET_PAGE)
 
     # retainBucketsOnDelete defaults to true: destroy leaves the owned buckets in place.
     retained = len(grown.owned_buckets)

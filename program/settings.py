@@ -48,6 +48,8 @@ TASK_SETTING_KEYS = {
     "realert_after": "realertAfter",
     "disk_warn_percent": "diskWarnPercent",
     "disk_danger_percent": "diskDangerPercent",
+    "ignore_pods": "ignorePods",
+    "alert_pending_pods": "alertPendingPods",
 }
 
 
@@ -58,7 +60,7 @@ def load_settings() -> Settings:
     settings = Settings(
         connection=connection,
         tasks=_load_task_settings(config, connection.org),
-        ignore_buckets=_bucket_names(config, "ignoreBuckets"),
+        ignore_buckets=frozenset(_names(config, "ignoreBuckets", "bucket")),
         map_system_buckets=_setting(config, "mapSystemBuckets", False),
         max_app_deletion_percent=_setting(config, "maxAppDeletionPercent", 50),
         max_app_deletion_count=_setting(config, "maxAppDeletionCount", 2),
@@ -69,18 +71,20 @@ def load_settings() -> Settings:
     return settings
 
 
-def _bucket_names(config: pulumi.Config, key: str) -> frozenset[str]:
-    """A list of bucket names; a string or a map is refused, not taken letter by letter."""
+def _names(config: pulumi.Config, key: str, item: str) -> tuple[str, ...]:
+    """A list of names; a string or a map is refused, not taken letter by letter."""
     value = config.get_object(key) or []
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise SettingsError(
-            f"{key} is {value!r}: it must be a list of bucket names, set item by item: "
-            f"`pulumi config set --path '{key}[0]' <bucket>`")
-    return frozenset(value)
+            f"{key} is {value!r}: it must be a list of {item} names, set item by item: "
+            f"`pulumi config set --path '{key}[0]' <{item}>`")
+    return tuple(value)
 
 
 def _setting(config: pulumi.Config, key: str, default: T) -> T:
     """A config value of the default's type, or the default when unset."""
+    if isinstance(default, tuple):
+        return _names(config, key, "pod")
     read = {bool: config.get_bool, int: config.get_int}.get(type(default), config.get)
     value = read(key)
     return default if value is None else value

@@ -236,6 +236,10 @@ class InfluxClient:
             return False
         return True
 
+    def secret_keys(self, org_id: str) -> list[str]:
+        """The keys of the org's secrets; InfluxDB never answers with their values."""
+        return self.get(f"/api/v2/orgs/{org_id}/secrets").get("secrets", [])
+
     # Listings, each following its endpoint's paging rules.
     def list_buckets(self, org_id: str) -> list[dict]:
         """Every bucket of the org that the token can read, system buckets included."""

@@ -33,16 +33,17 @@ def measured(run: dict, phase: str) -> Counts:
     return Counts(run["phases"][phase]["reads"], run["phases"][phase]["writes"])
 
 
-def test_preview_reads_the_org_and_the_bucket_pages_and_writes_nothing(run):
-    # 53 buckets: one page, then the empty page that ends the listing.
-    assert measured(run, "preview") == Counts(reads=1 + 2, writes=0) == expected_counts(APPS)[
+def test_preview_reads_the_org_its_secret_keys_and_the_bucket_pages_and_writes_nothing(run):
+    # The org, its secret keys, and 53 buckets: one page, then the empty page that ends the
+    # listing.
+    assert measured(run, "preview") == Counts(reads=1 + 1 + 2, writes=0) == expected_counts(APPS)[
         "preview"]
 
 
 def test_first_up_writes_each_object_once_and_lists_each_kind_once(run):
-    # The program: org + 2 bucket pages. The providers' adoption checks: 2 bucket pages,
-    # 1 DBRP listing, 1 authorization listing, 1 (empty) task page; nothing per object.
-    reads = (1 + 2) + 2 + 1 + 1 + 1
+    # The program: org + secret keys + 2 bucket pages. The providers' adoption checks: 2 bucket
+    # pages, 1 DBRP listing, 1 authorization listing, 1 (empty) task page; nothing per object.
+    reads = (1 + 1 + 2) + 2 + 1 + 1 + 1
     # 51 listed buckets mapped + 2 owned buckets and their mappings + the token + 2 tasks per app
     # and the 3 org-wide tasks.
     writes = 51 + 2 * 2 + 1 + (2 * APPS + 3)
@@ -50,15 +51,16 @@ def test_first_up_writes_each_object_once_and_lists_each_kind_once(run):
     assert run["phases"]["up"]["steps"] == {"create": writes}
 
 
-def test_up_with_nothing_changed_reads_the_org_and_the_bucket_pages_only(run):
-    assert measured(run, "noop_up") == Counts(reads=1 + 2, writes=0) == expected_counts(APPS)[
+def test_up_with_nothing_changed_reads_the_org_its_secret_keys_and_the_bucket_pages_only(run):
+    assert measured(run, "noop_up") == Counts(reads=1 + 1 + 2, writes=0) == expected_counts(APPS)[
         "noop_up"]
     assert set(run["phases"]["noop_up"]["steps"]) == {"same"}
 
 
 def test_adding_a_bucket_writes_its_mapping_and_two_tasks_only(run):
-    # The program: org + 2 bucket pages; adoption checks: 1 DBRP listing, 2 task pages (103).
-    reads = (1 + 2) + 1 + 2
+    # The program: org + secret keys + 2 bucket pages; adoption checks: 1 DBRP listing, 2 task
+    # pages (103).
+    reads = (1 + 1 + 2) + 1 + 2
     assert measured(run, "add_one") == Counts(reads, writes=1 + 2) == expected_counts(APPS)[
         "add_one"]
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from flux.settings import TaskSettings
+from testbed.alerts import Monitoring, set_secret
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret
 from testbed.engine.stand_in import Engine
@@ -19,6 +21,8 @@ from testbed.forwarder import Forwarder
 from testbed.influx.contract import scoped_token
 from testbed.influx.seed import add_bucket
 from testbed.influx.server import InfluxOrg
+from testbed.influx.telegraf import Container, write
+from testbed.slack import FakeSlack
 
 APPS = ("gafaelfawr", "mobu", "nublado")
 HOST_BUCKET = "roundtable_internal_"
@@ -304,6 +308,54 @@ def test_an_ignored_bucket_keeps_its_mapping_and_gets_no_tasks(engine, monitored
     assert "mobu" in {mapping["database"] for mapping in stored_mappings(monitored_org)}
 
 
+def test_preview_warns_once_when_the_slack_webhook_secret_is_missing(engine, monitored_org):
+    missing = succeeded(engine.preview())
+    set_secret(monitored_org, "slack_webhook_url", "https://hooks.slack.test/services/x")
+    present = succeeded(engine.preview())
+
+    # One diagnostic (the CLI's display repeats it in its progress lines and its summary).
+    warning = f"org {monitored_org.name} has no secret 'slack_webhook_url'"
+    warnings = [line for line in missing.log if line.removeprefix("warning: ").startswith(warning)]
+    assert len(warnings) == 1
+    assert "influx secret update --key slack_webhook_url --value <webhook URL>" in warnings[0]
+    assert not any("has no secret" in line for line in present.log)
+    assert "hooks.slack.test" not in "\n".join(present.log)
+
+
+def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influxd):
+    slack = FakeSlack()
+    try:
+        set_secret(monitored_org, "slack_webhook_url", slack.url)
+        succeeded(cli.up())
+        monitoring = Monitoring(monitored_org, slack, TaskSettings(org=monitored_org.name), APPS,
+                                {task["name"]: task["id"] for task in tasks(monitored_org)})
+        pod = Container(cluster="summit", namespace="mobu", pod="mobu-7d9f-x2", name="mobu")
+        write(monitored_org, "mobu", [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
+
+        [post] = monitoring.check()
+        assert monitoring.check() == []
+    finally:
+        slack.stop()
+    assert post.text.startswith("Container restarted: summit/mobu/mobu-7d9f-x2 (mobu), 1 time(s)")
+    assert (post.channel, post.color) == ("#influxdb-alerts", "danger")
+
+
+def test_quieting_noisy_pods_updates_only_the_app_tasks_that_report_them(engine, monitored_org):
+    succeeded(engine.up())
+
+    engine.config["rubin-influx-tools:ignorePods"] = ["prepull-*"]
+    ignoring = succeeded(engine.up())
+    engine.config["rubin-influx-tools:alertPendingPods"] = False
+    quiet = succeeded(engine.up())
+
+    assert set(ignoring.names("update")) == {f"task/{name}" for name in app_task_names(*APPS)}
+    assert set(quiet.names("update")) == {f"task/{app.capitalize()} state_checks" for app in APPS}
+    assert set(ops(ignoring)) == set(ops(quiet)) == {"same", "update"}
+    flux = {task["name"]: task["flux"] for task in tasks(monitored_org)}
+    assert "/^(?:prepull-.*)$/" in flux["Mobu restarts"]
+    assert "alertPendingPods = false" in flux["Mobu state_checks"]
+
+
 def test_a_lost_page_of_the_bucket_listing_deletes_nothing(engine, monitored_org, emulator):
     for number in range(150):
         add_bucket(monitored_org, f"app{number:03}")
@@ -567,6 +619,8 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     # The CLI refuses them too, by its check of the type Pulumi.yaml declares.
     ("rubin-influx-tools:ignoreBuckets", "mobu", "ignoreBuckets"),
     ("rubin-influx-tools:ignoreBuckets", {"mobu": True}, "ignoreBuckets"),
+    ("rubin-influx-tools:ignorePods", ["Prepull/*"], "ignorePods must be pod name patterns"),
+    ("rubin-influx-tools:ignorePods", "prepull-*", "ignorePods"),
 ])
 def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine, emulator, key,
                                                                           value, message):
