@@ -6,6 +6,7 @@ Every test asks for `influxd`: the emulator stores tasks but never runs Flux.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -45,7 +46,8 @@ def test_a_restart_is_posted_once_and_a_later_restart_again(monitoring: Monitori
 
     [post] = monitoring.check()
     assert (post.channel, post.color) == (CHANNEL, "danger")
-    assert post.text.startswith("Container restarted: summit/sasquatch/kafka-0 (broker), 1 time(s)")
+    assert post.text.startswith(
+        "Container restarted: summit/sasquatch/kafka-0 (broker), 1 restart(s) by ")
 
     assert monitoring.check() == []  # the same restart, seen again: already posted
 
@@ -204,7 +206,7 @@ def test_app_and_cluster_names_reach_slack_as_they_are(influxd: InfluxServer, or
 
     assert len(texts) == 2
     assert texts[0].startswith(f"Container not running: {cluster}/{app}/p-0 (c) is waiting")
-    assert texts[1].startswith(f"Container restarted: {cluster}/{app}/p-0 (c), 1 time(s)")
+    assert texts[1].startswith(f"Container restarted: {cluster}/{app}/p-0 (c), 1 restart(s) by ")
 
 
 def test_posts_recorded_before_alert_keys_existed_do_not_stop_the_notifiers(
@@ -215,3 +217,25 @@ def test_posts_recorded_before_alert_keys_existed_do_not_stop_the_notifiers(
     write(monitoring.org, APP, restarted(BROKER, 0, 1))
 
     assert len(monitoring.check()) == 1
+
+
+# --- The README's examples ----------------------------------------------------------------------
+def readme_examples() -> list[dict]:
+    """The Slack posts the README shows, one per kind, as JSON bodies."""
+    section = (REPO / "README.md").read_text().split("### What the posts look like", 1)[1]
+    return json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+
+
+def test_the_readme_shows_the_posts_slack_really_receives(monitoring: Monitoring):
+    nightly = Container(cluster="summit", namespace="nublado", pod="jupyter-alice", name="notebook")
+    write(monitoring.org, APP, [*restarted(BROKER, 3, 4),
+                                nightly.sample(30, state="waiting", reason="CrashLoopBackOff",
+                                               ready=False)])
+    write(monitoring.org, monitoring.settings.disk_bucket, [
+        disk_sample("db-1", "/data", 92.4, 30)])
+
+    monitoring.check()
+
+    received = [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "<time>", json.dumps(body))
+                for body in monitoring.slack.bodies]
+    assert sorted(received) == sorted(json.dumps(body) for body in readme_examples())

@@ -336,7 +336,8 @@ def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influx
         assert monitoring.check() == []
     finally:
         slack.stop()
-    assert post.text.startswith("Container restarted: summit/mobu/mobu-7d9f-x2 (mobu), 1 time(s)")
+    assert post.text.startswith(
+        "Container restarted: summit/mobu/mobu-7d9f-x2 (mobu), 1 restart(s) by ")
     assert (post.channel, post.color) == ("#influxdb-alerts", "danger")
 
 
