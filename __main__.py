@@ -19,6 +19,7 @@ from program.plan import (
     plan_org,
 )
 from program.settings import load_settings
+from program.slack import secret_warnings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
 
 # --- Settings and the org as it is now --------------------------------------------------------
@@ -32,11 +33,8 @@ if plan.unmappable:
     pulumi.log.warn(
         f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
         "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
-if settings.tasks.slack_secret_key not in influx.secret_keys(org["id"]):
-    pulumi.log.warn(
-        f"org {org['name']} has no secret {settings.tasks.slack_secret_key!r}: the Slack tasks "
-        "fail until it holds the webhook URL; create it with `influx secret update --key "
-        f"{settings.tasks.slack_secret_key} --value <webhook URL>` (see the README)")
+for warning in secret_warnings(influx, org, settings.tasks.slack_secret_keys):
+    pulumi.log.warn(warning)
 
 # The apps of the last run: this stack's own `apps` output.
 last_run = pulumi.StackReference(

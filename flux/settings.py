@@ -23,6 +23,15 @@ _NAME_SETTINGS = (
 
 
 @dataclass(frozen=True)
+class SlackRoute:
+    """Where one cluster's alerts go: a channel, and the InfluxDB secret holding its webhook."""
+
+    cluster: str
+    channel: str
+    secret_key: str
+
+
+@dataclass(frozen=True)
 class TaskSettings:
     """Settings shared by every task; each field has the production default."""
 
@@ -37,6 +46,11 @@ class TaskSettings:
     realert_after: str = "1h"  # do not post the same message again within this
     disk_warn_percent: int = 85
     disk_danger_percent: int = 95
+    cpu_checks: bool = True  # post containers over cpu_limit_percent of their CPU limit
+    cpu_limit_percent: int = 90
+    memory_checks: bool = False  # the same against the memory limit (off: see the README)
+    memory_limit_percent: int = 90
+    slack_routes: tuple[SlackRoute, ...] = ()  # per cluster; the rest go to slack_channel
     ignore_pods: tuple[str, ...] = ()  # pod name globs never reported, e.g. "prepull-*"
     alert_pending_pods: bool = True  # whether a container of a Pending pod is reported
 
@@ -46,6 +60,12 @@ class TaskSettings:
         self._check_schedule()
         self._check_disk_thresholds()
         self._check_pod_patterns()
+        self._check_slack_routes()
+
+    @property
+    def slack_secret_keys(self) -> list[str]:
+        """The InfluxDB secrets the notifiers read: the default webhook, then each route's."""
+        return [self.slack_secret_key, *(route.secret_key for route in self.slack_routes)]
 
     @property
     def ignored_pods_regex(self) -> str:
@@ -79,7 +99,8 @@ class TaskSettings:
             )
 
     def _check_disk_thresholds(self) -> None:
-        for name in ("disk_warn_percent", "disk_danger_percent"):
+        for name in ("disk_warn_percent", "disk_danger_percent", "cpu_limit_percent",
+                     "memory_limit_percent"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100:
                 raise TemplateError(
@@ -100,8 +121,20 @@ class TaskSettings:
                 f"TaskSettings.ignore_pods must be pod name patterns (lower-case letters, digits, "
                 f"'-', '.', and the wildcards '*' and '?'), got {self.ignore_pods!r}"
             )
-        if not isinstance(self.alert_pending_pods, bool):
-            raise TemplateError(
-                f"TaskSettings.alert_pending_pods must be true or false, "
-                f"got {self.alert_pending_pods!r}"
-            )
+        for name in ("alert_pending_pods", "cpu_checks", "memory_checks"):
+            if not isinstance(getattr(self, name), bool):
+                raise TemplateError(
+                    f"TaskSettings.{name} must be true or false, got {getattr(self, name)!r}")
+
+    def _check_slack_routes(self) -> None:
+        clusters = set()
+        for route in self.slack_routes:
+            if not isinstance(route, SlackRoute):
+                raise TemplateError(f"TaskSettings.slack_routes holds {route!r}, not a SlackRoute")
+            for name in ("cluster", "channel", "secret_key"):
+                check_name(getattr(route, name), f"TaskSettings.slack_routes {name}")
+            if route.cluster in clusters:
+                raise TemplateError(
+                    f"TaskSettings.slack_routes routes cluster {route.cluster!r} twice; "
+                    "give each cluster one route")
+            clusters.add(route.cluster)

@@ -10,8 +10,8 @@ from flux.literals import TemplateError, check_name, duration_literal, duration_
 from flux.render import render
 from flux.settings import TaskSettings
 
-APP_KINDS = ("restarts", "state_checks")
-GLOBAL_KINDS = ("restarts", "state_checks", "disk_checks")
+APP_KINDS = ("restarts", "state_checks", "cpu_checks")
+GLOBAL_KINDS = ("restarts", "state_checks", "cpu_checks", "disk_checks")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,12 @@ _GLOBAL_TASKS = {
         "pod_state",
         "Posts new pods-not-running findings from {multiapp} to Slack",
     ),
+    "cpu_checks": _GlobalTask(
+        "slack_notify_findings.flux.j2",
+        "43s",
+        "limit_use",
+        "Posts containers near their CPU or memory limit from {multiapp} to Slack",
+    ),
     "disk_checks": _GlobalTask(
         "slack_notify_disk.flux.j2",
         "56s",
@@ -54,7 +60,40 @@ _GLOBAL_TASKS = {
 _APP_DESCRIPTIONS = {
     "restarts": "Writes container restarts of application {app} to {multiapp}",
     "state_checks": "Writes containers of application {app} that are not running to {multiapp}",
+    "cpu_checks": "Writes containers of application {app} near their CPU or memory limit to "
+                  "{multiapp}",
 }
+
+
+@dataclass(frozen=True)
+class _LimitCheck:
+    """A resource a container uses against its limit, both fields of kubernetes_pod_container."""
+
+    name: str  # the Flux variable of its findings
+    resource: str
+    usage: str
+    limit: str
+    usage_per_limit_unit: str  # a Flux float: how many usage units one limit unit holds
+    percent: int
+
+
+def limit_checks(settings: TaskSettings) -> list[_LimitCheck]:
+    """The limit checks the settings turn on: CPU (nanocores against millicpu), memory (bytes)."""
+    checks = []
+    if settings.cpu_checks:
+        checks.append(_LimitCheck("cpu", "CPU", "cpu_usage_nanocores",
+                                  "resource_limits_millicpu_units", "1000000.0",
+                                  settings.cpu_limit_percent))
+    if settings.memory_checks:
+        checks.append(_LimitCheck("memory", "Memory", "memory_usage_bytes",
+                                  "resource_limits_memory_bytes", "1.0",
+                                  settings.memory_limit_percent))
+    return checks
+
+
+def kinds_on(kinds: tuple[str, ...], settings: TaskSettings) -> tuple[str, ...]:
+    """The task kinds the settings turn on: cpu_checks only with a limit check on."""
+    return tuple(kind for kind in kinds if kind != "cpu_checks" or limit_checks(settings))
 
 
 def task_name(app: str | None, kind: str) -> str:
@@ -84,18 +123,19 @@ def app_task_context(app: str, kind: str, settings: TaskSettings) -> dict[str, A
         "app": app,
         "settings": settings,
         "restarts_lookback": duration_literal(2 * check_ns),
+        "checks": limit_checks(settings),
     }
 
 
 def app_tasks(app: str, settings: TaskSettings) -> list[TaskSpec]:
-    """The restarts and state_checks tasks of one application bucket."""
+    """The tasks of one application bucket: restarts, state_checks and (when on) cpu_checks."""
     return [
         TaskSpec(
             name=task_name(app, kind),
             flux=render(f"{kind}.flux.j2", app_task_context(app, kind, settings)),
             description=_APP_DESCRIPTIONS[kind].format(app=app, multiapp=settings.multiapp_bucket),
         )
-        for kind in APP_KINDS
+        for kind in kinds_on(APP_KINDS, settings)
     ]
 
 
@@ -103,7 +143,8 @@ def global_tasks(settings: TaskSettings) -> list[TaskSpec]:
     """The org-wide Slack notifiers and the disk check."""
     notify_ns = duration_ns(settings.notify_every, "TaskSettings.notify_every")
     specs = []
-    for kind, task in _GLOBAL_TASKS.items():
+    for kind in kinds_on(GLOBAL_KINDS, settings):
+        task = _GLOBAL_TASKS[kind]
         context = {
             "name": task_name(None, kind),
             "every": settings.notify_every,

@@ -15,6 +15,7 @@ import pulumi
 from pulumi.errors import RunError
 
 from flux import TaskSettings, TemplateError
+from flux.settings import SlackRoute
 from providers.settings import ConnectionSettings, MissingSetting
 
 T = TypeVar("T")
@@ -48,6 +49,11 @@ TASK_SETTING_KEYS = {
     "realert_after": "realertAfter",
     "disk_warn_percent": "diskWarnPercent",
     "disk_danger_percent": "diskDangerPercent",
+    "cpu_checks": "cpuChecks",
+    "cpu_limit_percent": "cpuLimitPercent",
+    "memory_checks": "memoryChecks",
+    "memory_limit_percent": "memoryLimitPercent",
+    "slack_routes": "slackRoutes",
     "ignore_pods": "ignorePods",
     "alert_pending_pods": "alertPendingPods",
 }
@@ -81,10 +87,24 @@ def _names(config: pulumi.Config, key: str, item: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _slack_routes(config: pulumi.Config, key: str) -> tuple[SlackRoute, ...]:
+    """A list of {cluster, channel, secretKey}; anything else is refused, naming the fields."""
+    value = config.get_object(key) or []
+    fields = {"cluster", "channel", "secretKey"}
+    if not isinstance(value, list) or not all(
+            isinstance(route, dict) and set(route) == fields
+            and all(isinstance(text, str) for text in route.values()) for route in value):
+        raise SettingsError(
+            f"{key} is {value!r}: it must be a list of routes, each with exactly a cluster, a "
+            f"channel and a secretKey (the InfluxDB secret holding that channel's webhook URL): "
+            f"`pulumi config set --path '{key}[0].cluster' summit`, then "
+            f"'{key}[0].channel' and '{key}[0].secretKey'")
+    return tuple(SlackRoute(route["cluster"], route["channel"], route["secretKey"])
+                 for route in value)
+
+
 def _setting(config: pulumi.Config, key: str, default: T) -> T:
     """A config value of the default's type, or the default when unset."""
-    if isinstance(default, tuple):
-        return _names(config, key, "pod")
     read = {bool: config.get_bool, int: config.get_int}.get(type(default), config.get)
     value = read(key)
     return default if value is None else value
@@ -92,7 +112,7 @@ def _setting(config: pulumi.Config, key: str, default: T) -> T:
 
 def _load_task_settings(config: pulumi.Config, org: str) -> TaskSettings:
     defaults = TaskSettings()
-    values = {field: _setting(config, key, getattr(defaults, field))
+    values = {field: _LIST_READERS.get(field, _setting)(config, key, getattr(defaults, field))
               for field, key in TASK_SETTING_KEYS.items()}
     try:
         return TaskSettings(org=org, **values)
@@ -101,6 +121,13 @@ def _load_task_settings(config: pulumi.Config, org: str) -> TaskSettings:
         for field, key in TASK_SETTING_KEYS.items():
             message = message.replace(f"TaskSettings.{field}", key)
         raise SettingsError(f"{message} (set it with `pulumi config set <key> <value>`)") from None
+
+
+# The task settings that are lists, each read and checked as a whole.
+_LIST_READERS = {
+    "slack_routes": lambda config, key, _default: _slack_routes(config, key),
+    "ignore_pods": lambda config, key, _default: _names(config, key, "pod"),
+}
 
 
 def _load_connection() -> ConnectionSettings:

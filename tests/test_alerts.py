@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from flux.settings import TaskSettings
+from flux.settings import SlackRoute, TaskSettings
 from testbed.alerts import Monitoring, deploy_monitoring, set_secret
 from testbed.influx.server import InfluxOrg, InfluxServer
 from testbed.influx.telegraf import Container, Point, disk_sample, write
@@ -239,3 +239,77 @@ def test_the_readme_shows_the_posts_slack_really_receives(monitoring: Monitoring
     received = [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "<time>", json.dumps(body))
                 for body in monitoring.slack.bodies]
     assert sorted(received) == sorted(json.dumps(body) for body in readme_examples())
+
+
+# --- Containers near their limits ---------------------------------------------------------------
+def using(container: Container, seconds_ago: float, **fields: int):
+    """A sample of Telegraf's kubernetes input (usage) or kube_inventory (limits)."""
+    return container.sample(seconds_ago, extra=fields)
+
+
+def test_a_container_over_90_percent_of_its_cpu_limit_is_posted_once(monitoring: Monitoring):
+    hot, cool, unlimited = (Container("summit", APP, f"{name}-0", "app")
+                            for name in ("hot", "cool", "unlimited"))
+    write(monitoring.org, APP, [
+        using(hot, 60, resource_limits_millicpu_units=500),
+        using(hot, 30, cpu_usage_nanocores=475_000_000),  # 95 % of half a CPU
+        using(cool, 60, resource_limits_millicpu_units=500),
+        using(cool, 30, cpu_usage_nanocores=250_000_000),
+        using(unlimited, 30, cpu_usage_nanocores=4_000_000_000),
+    ])
+
+    [post] = monitoring.check()
+    assert post == Post(CHANNEL, "CPU near its limit: summit/sasquatch/hot-0 (app) uses 95% of it",
+                        "warning")
+
+    write(monitoring.org, APP, [using(hot, 10, cpu_usage_nanocores=490_000_000)])
+    assert monitoring.check() == []  # still over: posted once per realertAfter
+
+
+def test_memory_near_its_limit_is_posted_only_when_memory_checks_are_on(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(org=org.name,
+                                                                   memory_checks=True))
+    full = Container("summit", APP, "cache-0", "redis")
+    write(org, APP, [using(full, 60, resource_limits_memory_bytes=2**30),
+                     using(full, 30, memory_usage_bytes=int(0.97 * 2**30))])
+
+    [post] = monitoring.check()
+    assert post.text == "Memory near its limit: summit/sasquatch/cache-0 (redis) uses 97% of it"
+
+
+def test_memory_near_its_limit_is_not_posted_by_default(monitoring: Monitoring):
+    full = Container("summit", APP, "cache-0", "redis")
+    write(monitoring.org, APP, [using(full, 60, resource_limits_memory_bytes=2**30),
+                                using(full, 30, memory_usage_bytes=int(0.97 * 2**30))])
+
+    assert monitoring.check() == []
+
+
+# --- Routing by cluster -------------------------------------------------------------------------
+def test_each_cluster_is_posted_to_its_own_channel_and_webhook_and_the_rest_to_the_default(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
+    summit_slack = FakeSlack()
+    try:
+        routed = TaskSettings(org=org.name, slack_routes=(
+            SlackRoute("summit", "#summit-alerts", "slack_webhook_summit"),))
+        monitoring = deploy_monitoring(org, slack, [APP], routed)
+        set_secret(org, "slack_webhook_summit", summit_slack.url)
+        base = Container(cluster="base", namespace=APP, pod="kafka-0", name="broker")
+        hot = Container("summit", APP, "hot-0", "app")
+        write(org, APP, [*restarted(BROKER, 0, 1), *restarted(base, 0, 1),
+                         using(hot, 60, resource_limits_millicpu_units=100),
+                         using(hot, 30, cpu_usage_nanocores=99_000_000)])
+        write(org, routed.disk_bucket, [disk_sample("db-1", "/data", 99.0, 30)])
+
+        default_posts = monitoring.check()
+        summit_posts = summit_slack.posts
+    finally:
+        summit_slack.stop()
+
+    assert sorted((post.channel, post.text.split(":")[0]) for post in summit_posts) == [
+        ("#summit-alerts", "CPU near its limit"), ("#summit-alerts", "Container restarted")]
+    assert all("summit/" in post.text for post in summit_posts)
+    assert sorted((post.channel, post.text.split(":")[0]) for post in default_posts) == [
+        (CHANNEL, "Container restarted"), (CHANNEL, "Disk /data on db-1 is 99% full")]
+    assert "base/sasquatch/kafka-0" in default_posts[0].text + default_posts[1].text

@@ -44,9 +44,9 @@ def test_first_up_writes_each_object_once_and_lists_each_kind_once(run):
     # The program: org + secret keys + 2 bucket pages. The providers' adoption checks: 2 bucket
     # pages, 1 DBRP listing, 1 authorization listing, 1 (empty) task page; nothing per object.
     reads = (1 + 1 + 2) + 2 + 1 + 1 + 1
-    # 51 listed buckets mapped + 2 owned buckets and their mappings + the token + 2 tasks per app
-    # and the 3 org-wide tasks.
-    writes = 51 + 2 * 2 + 1 + (2 * APPS + 3)
+    # 51 listed buckets mapped + 2 owned buckets and their mappings + the token + 3 tasks per app
+    # and the 4 org-wide tasks.
+    writes = 51 + 2 * 2 + 1 + (3 * APPS + 4)
     assert measured(run, "up") == Counts(reads, writes) == expected_counts(APPS)["up"]
     assert run["phases"]["up"]["steps"] == {"create": writes}
 
@@ -57,24 +57,24 @@ def test_up_with_nothing_changed_reads_the_org_its_secret_keys_and_the_bucket_pa
     assert set(run["phases"]["noop_up"]["steps"]) == {"same"}
 
 
-def test_adding_a_bucket_writes_its_mapping_and_two_tasks_only(run):
+def test_adding_a_bucket_writes_its_mapping_and_three_tasks_only(run):
     # The program: org + secret keys + 2 bucket pages; adoption checks: 1 DBRP listing, 2 task
-    # pages (103).
+    # pages (154).
     reads = (1 + 1 + 2) + 1 + 2
-    assert measured(run, "add_one") == Counts(reads, writes=1 + 2) == expected_counts(APPS)[
+    assert measured(run, "add_one") == Counts(reads, writes=1 + 3) == expected_counts(APPS)[
         "add_one"]
 
 
 def test_refresh_lists_each_kind_once_instead_of_reading_each_resource(run):
-    # 2 bucket pages (56), 1 DBRP listing, 1 authorization listing, 2 task pages (105).
+    # 2 bucket pages (56), 1 DBRP listing, 1 authorization listing, 2 task pages (157).
     reads = 2 + 1 + 1 + 2
     assert measured(run, "refresh") == Counts(reads, writes=0) == expected_counts(APPS)["refresh"]
     assert set(run["phases"]["refresh"]["steps"]) == {"refresh-same"}
 
 
 def test_destroy_deletes_what_was_created_except_the_retained_buckets(run):
-    # 54 mappings + the token + 105 tasks; multiapp_ and alerted_ stay (retainBucketsOnDelete).
-    writes = 54 + 1 + (2 * (APPS + 1) + 3)
+    # 54 mappings + the token + 157 tasks; multiapp_ and alerted_ stay (retainBucketsOnDelete).
+    writes = 54 + 1 + (3 * (APPS + 1) + 4)
     assert measured(run, "destroy") == Counts(reads=0, writes=writes) == expected_counts(APPS)[
         "destroy"]
 

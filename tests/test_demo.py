@@ -20,8 +20,8 @@ def test_the_demo_without_the_pulumi_cli_says_how_to_install_it_and_runs_the_pro
     assert "curl -fsSL https://get.pulumi.com | sh" in shown
     assert "3 apps; new apps: gafaelfawr, mobu, nublado" in shown
     up, again = shown.split("== pulumi up")[1:3]
-    assert up.count(" create ") == 18
-    assert again.count(" same ") == 18 and " create " not in again
+    assert up.count(" create ") == 22
+    assert again.count(" same ") == 22 and " create " not in again
 
 
 def test_the_demo_runs_pulumi_up_with_the_real_cli():
@@ -30,5 +30,5 @@ def test_the_demo_runs_pulumi_up_with_the_real_cli():
     assert "get.pulumi.com" not in shown
     assert "3 apps; new apps: gafaelfawr, mobu, nublado" in shown
     up, again = shown.split("== pulumi up")[1:3]
-    assert "+ 19 created" in up  # the 18 objects and the stack
-    assert "19 unchanged" in again
+    assert "+ 23 created" in up  # the 22 objects and the stack
+    assert "23 unchanged" in again

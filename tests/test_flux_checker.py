@@ -19,6 +19,7 @@ import pytest
 from flux import TaskSettings, TaskSpec, app_tasks, global_tasks
 from flux.literals import flux_string
 from flux.render import TEMPLATES, environment
+from flux.settings import SlackRoute
 from flux.tasks import app_task_context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +59,11 @@ HOSTILE_SETTINGS = TaskSettings(
     disk_danger_percent=99,
 )
 # Values for the escaping filter alone, including characters a name may not hold.
-# The noisy cases quieted: the app tasks gain a filter and a flag, and must still check.
-QUIET_SETTINGS = TaskSettings(ignore_pods=("prepull-*", "job-?.x"), alert_pending_pods=False)
+# Every optional part on: the noisy cases quieted, memory checks, and routes by cluster.
+QUIET_SETTINGS = TaskSettings(ignore_pods=("prepull-*", "job-?.x"), alert_pending_pods=False,
+                              memory_checks=True, slack_routes=(
+                                  SlackRoute('summit "a"', "#summit ${x}", "key\\$"),
+                                  SlackRoute("base", "#base", "slack_base")))
 LITERAL_VALUES = ["", "plain", "line\nbreak", "tab\tand\rreturn", '\\"${}$', "$\n", "$$\\$"]
 
 
@@ -78,7 +82,8 @@ class TaskCase:
 def _task_cases(apps: list[str], settings: TaskSettings, label: str) -> dict[str, TaskCase]:
     cases = {}
     for app in apps:
-        for kind, spec in zip(("restarts", "state_checks"), app_tasks(app, settings), strict=True):
+        for spec in app_tasks(app, settings):
+            kind = spec.name.rsplit(" ", 1)[1]
             cases[f"{label}/{app}/{kind}"] = TaskCase(
                 spec,
                 frozenset({app}),
@@ -86,8 +91,9 @@ def _task_cases(apps: list[str], settings: TaskSettings, label: str) -> dict[str
                 settings.check_every,
                 shape_of=f"ordinary/monitoring/{kind}",
             )
-    notified = (settings.multiapp_bucket, settings.multiapp_bucket, settings.disk_bucket)
-    for spec, watched in zip(global_tasks(settings), notified, strict=True):
+    for spec in global_tasks(settings):
+        watched = (settings.disk_bucket if spec.name == "_slack_notify_disk_checks"
+                   else settings.multiapp_bucket)
         cases[f"{label}/{spec.name}"] = TaskCase(
             spec,
             frozenset({watched, settings.alerted_bucket}),
@@ -102,7 +108,7 @@ TASK_CASES = {
     **_task_cases(ORDINARY_APPS, TaskSettings(), "ordinary"),
     **_task_cases(HOSTILE_APPS, TaskSettings(), "hostile-app"),
     **_task_cases(["monitoring"], HOSTILE_SETTINGS, "hostile-settings"),
-    **_task_cases(["monitoring"], QUIET_SETTINGS, "quiet"),
+    **_task_cases(["monitoring"], QUIET_SETTINGS, "optional-parts"),
 }
 
 
@@ -229,7 +235,7 @@ def test_task_option_carries_the_spec_name_and_schedule(checked, case_id):
 
 
 @pytest.mark.parametrize("case_id", [cid for cid in TASK_CASES
-                                     if not cid.startswith(("ordinary/", "quiet/"))])
+                                     if not cid.startswith(("ordinary/", "optional-parts/"))])
 def test_awkward_names_and_settings_change_no_code_only_string_values(checked, case_id):
     shape_of = TASK_CASES[case_id].shape_of
     assert _shape(checked[case_id]["ast"]) == _shape(checked[shape_of]["ast"])

@@ -45,10 +45,13 @@ def test_cli_prints_each_apps_tasks_then_the_global_ones_as_json():
     assert [task["name"] for task in tasks] == [
         "Monitoring restarts",
         "Monitoring state_checks",
+        "Monitoring cpu_checks",
         "Nublado restarts",
         "Nublado state_checks",
+        "Nublado cpu_checks",
         "_slack_notify_restarts",
         "_slack_notify_state_checks",
+        "_slack_notify_cpu_checks",
         "_slack_notify_disk_checks",
     ]
     assert all(set(task) == {"name", "flux"} and task["flux"] for task in tasks)
@@ -59,7 +62,7 @@ def test_adding_or_removing_an_app_leaves_other_apps_scripts_byte_identical():
     before = _tasks_by_name(_cli("alpha", "bravo", "charlie", hash_seed="1"))
     after = _tasks_by_name(_cli("aardvark", "alpha", "charlie", "delta", hash_seed="2"))
     for app in ("Alpha", "Charlie"):
-        for kind in ("restarts", "state_checks"):
+        for kind in ("restarts", "state_checks", "cpu_checks"):
             assert after[f"{app} {kind}"] == before[f"{app} {kind}"]
 
 
@@ -94,6 +97,8 @@ def test_cli_without_apps_prints_usage_and_fails():
         (None, "restarts", "_slack_notify_restarts"),
         (None, "state_checks", "_slack_notify_state_checks"),
         (None, "disk_checks", "_slack_notify_disk_checks"),
+        ("sasquatch", "cpu_checks", "Sasquatch cpu_checks"),
+        (None, "cpu_checks", "_slack_notify_cpu_checks"),
     ],
 )
 def test_task_names_match_the_old_scripts(app, kind, expected):
@@ -103,16 +108,25 @@ def test_task_names_match_the_old_scripts(app, kind, expected):
 def test_specs_carry_the_names_task_name_gives():
     settings = TaskSettings()
     assert [spec.name for spec in app_tasks("nublado", settings)] == [
-        task_name("nublado", "restarts"),
-        task_name("nublado", "state_checks"),
+        task_name("nublado", kind) for kind in ("restarts", "state_checks", "cpu_checks")
     ]
     assert [spec.name for spec in global_tasks(settings)] == [
-        task_name(None, kind) for kind in ("restarts", "state_checks", "disk_checks")
+        task_name(None, kind) for kind in ("restarts", "state_checks", "cpu_checks", "disk_checks")
     ]
+
+
+def test_cpu_and_memory_checks_both_off_leave_out_the_cpu_checks_tasks():
+    settings = TaskSettings(cpu_checks=False, memory_checks=False)
+    assert [spec.name for spec in app_tasks("nublado", settings)] == [
+        "Nublado restarts", "Nublado state_checks"]
+    assert "_slack_notify_cpu_checks" not in [spec.name for spec in global_tasks(settings)]
+    memory_only = app_tasks("nublado", TaskSettings(cpu_checks=False, memory_checks=True))[2]
+    assert "memory_usage_bytes" in memory_only.flux
+    assert "cpu_usage_nanocores" not in memory_only.flux
     assert all("nublado" in spec.description for spec in app_tasks("nublado", settings))
 
 
-@pytest.mark.parametrize(("app", "kind"), [("nublado", "disk_checks"), (None, "cpu_checks")])
+@pytest.mark.parametrize(("app", "kind"), [("nublado", "disk_checks"), (None, "memory_checks")])
 def test_unknown_task_kind_is_refused_listing_the_known_ones(app, kind):
     with pytest.raises(TemplateError, match=rf"'{kind}' is not an .* task kind; use one of"):
         task_name(app, kind)
@@ -162,10 +176,10 @@ def test_settings_reach_the_scripts():
     settings = TaskSettings(
         check_every="2m30s", notify_every="2m", realert_after="3h", disk_warn_percent=70
     )
-    restarts, state_checks = (spec.flux for spec in app_tasks("nublado", settings))
+    restarts, state_checks, _ = (spec.flux for spec in app_tasks("nublado", settings))
     assert "every: 2m30s" in restarts and "range(start: -5m)" in restarts  # two check periods
     assert "range(start: -2m30s)" in state_checks
-    notifier, _, disk = (spec.flux for spec in global_tasks(settings))
+    notifier, _, _, disk = (spec.flux for spec in global_tasks(settings))
     assert "every: 2m" in notifier and "range(start: -3h)" in notifier
     assert "r._value > 70.0" in disk and "range(start: -4m)" in disk
 

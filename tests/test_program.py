@@ -27,8 +27,8 @@ from testbed.slack import FakeSlack
 APPS = ("gafaelfawr", "mobu", "nublado")
 HOST_BUCKET = "roundtable_internal_"
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
-APP_TASK_KINDS = ("restarts", "state_checks")
-GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks",
+APP_TASK_KINDS = ("restarts", "state_checks", "cpu_checks")
+GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks", "_slack_notify_cpu_checks",
                 "_slack_notify_disk_checks")
 
 
@@ -120,7 +120,7 @@ def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, m
 def test_first_up_creates_exactly_the_planned_objects(engine, monitored_org):
     result = succeeded(engine.up())
 
-    assert ops(result) == {"create": 18}
+    assert ops(result) == {"create": 22}
     assert sorted(task["name"] for task in tasks(monitored_org)) == sorted(
         [*app_task_names(*APPS), *GLOBAL_TASKS])
     mappings = {m["database"]: m for m in stored_mappings(monitored_org)}
@@ -132,7 +132,7 @@ def test_first_up_creates_exactly_the_planned_objects(engine, monitored_org):
     assert [a["description"] for a in authorizations(monitored_org)].count(
         "rubin-influx-tools: task management") == 1
     assert result.outputs["apps"] == list(APPS)
-    assert result.outputs["counts"] == {"buckets": 6, "apps": 3, "mappings": 6, "tasks": 9}
+    assert result.outputs["counts"] == {"buckets": 6, "apps": 3, "mappings": 6, "tasks": 13}
     assert any("3 apps; new apps: gafaelfawr, mobu, nublado" in line for line in result.log)
 
 
@@ -164,9 +164,10 @@ def test_a_new_app_bucket_gets_only_its_own_objects(engine, monitored_org, emula
     result = succeeded(engine.up())
 
     assert sorted(result.names("create")) == [
-        "mapping/sasquatch", "task/Sasquatch restarts", "task/Sasquatch state_checks"]
+        "mapping/sasquatch", "task/Sasquatch cpu_checks", "task/Sasquatch restarts",
+        "task/Sasquatch state_checks"]
     assert set(ops(result)) == {"create", "same"}
-    assert Counter(method for method, _ in writes(emulator)) == {"POST": 3}
+    assert Counter(method for method, _ in writes(emulator)) == {"POST": 4}
     assert any("new apps: sasquatch; removed apps: none" in line for line in result.log)
 
 
@@ -177,10 +178,10 @@ def test_a_removed_app_bucket_loses_only_its_own_objects(engine, monitored_org):
     result = succeeded(engine.up())
 
     assert sorted(result.names("delete")) == [
-        "mapping/mobu", "task/Mobu restarts", "task/Mobu state_checks"]
+        "mapping/mobu", "task/Mobu cpu_checks", "task/Mobu restarts", "task/Mobu state_checks"]
     assert set(ops(result)) == {"delete", "same"}
     assert not app_task_names("mobu") & {task["name"] for task in tasks(monitored_org)}
-    assert len(tasks(monitored_org)) == 7
+    assert len(tasks(monitored_org)) == 10
 
 
 def test_refresh_shows_drift_and_up_restores_it(engine, monitored_org):
@@ -270,8 +271,8 @@ def test_losing_most_app_buckets_at_once_stops_the_run_and_deletes_nothing(
 
     engine.config["rubin-influx-tools:allowMassDeletion"] = True
     allowed = succeeded(engine.up())
-    assert len(allowed.names("delete")) == 9
-    assert len(tasks(monitored_org)) == before - 6
+    assert len(allowed.names("delete")) == 3 * (1 + 3)  # three apps' mappings and tasks
+    assert len(tasks(monitored_org)) == before - 9
 
 
 def test_a_failed_run_does_not_lower_the_bar_of_the_safety_stop(engine, monitored_org, emulator):
@@ -339,6 +340,23 @@ def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influx
     assert post.text.startswith(
         "Container restarted: summit/mobu/mobu-7d9f-x2 (mobu), 1 restart(s) by ")
     assert (post.channel, post.color) == ("#influxdb-alerts", "danger")
+
+
+def test_routing_a_cluster_to_its_channel_updates_only_the_notifiers(engine, monitored_org):
+    succeeded(engine.up())
+    engine.config["rubin-influx-tools:slackRoutes"] = [
+        {"cluster": "summit", "channel": "#summit-alerts", "secretKey": "slack_webhook_summit"}]
+
+    routed = succeeded(engine.up())
+
+    notifiers = {"task/_slack_notify_restarts", "task/_slack_notify_state_checks",
+                 "task/_slack_notify_cpu_checks", "task/_slack_notify_disk_checks"}
+    assert set(routed.names("update")) == notifiers
+    assert set(ops(routed)) == {"same", "update"}
+    assert any(line.removeprefix("warning: ").startswith(
+        f"org {monitored_org.name} has no secret 'slack_webhook_summit'") for line in routed.log)
+    flux = {task["name"]: task["flux"] for task in tasks(monitored_org)}
+    assert 'secrets.get(key: "slack_webhook_summit")' in flux["_slack_notify_restarts"]
 
 
 def test_quieting_noisy_pods_updates_only_the_app_tasks_that_report_them(engine, monitored_org):
@@ -412,7 +430,7 @@ def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, mo
 
     result = succeeded(engine.destroy())
 
-    assert ops(result) == {"delete": 18}
+    assert ops(result) == {"delete": 22}
     assert [task["name"] for task in tasks(monitored_org)] == ["hand made"]
     assert stored_mappings(monitored_org) == []
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "multiapp_", "alerted_"}
@@ -430,7 +448,7 @@ def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_t
 
     result = succeeded(engine.destroy())
 
-    assert ops(result) == {"delete": 18}
+    assert ops(result) == {"delete": 22}
     assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET}
 
@@ -474,7 +492,7 @@ def test_tasks_are_written_with_the_scoped_token_and_the_rest_with_the_operator_
     task_writes = [entry for entry in log if entry["path"].startswith("/api/v2/tasks")]
     other_writes = [entry for entry in log if not entry["path"].startswith("/api/v2/tasks")]
 
-    assert len(task_writes) == 9
+    assert len(task_writes) == 13
     assert {entry["authorization"] for entry in task_writes} == {scoped_id}
     assert other_writes and scoped_id not in {entry["authorization"] for entry in other_writes}
 
@@ -604,8 +622,8 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
 
     assert refreshed.names("refresh-delete") == ["token/tasks"]
     assert recreated.names("create") == ["token/tasks"]
-    assert len(updated.names("update")) == 6
-    assert len(destroyed.names("delete")) == 18
+    assert len(updated.names("update")) == 9  # every app task: their schedule changed
+    assert len(destroyed.names("delete")) == 22
     assert tasks(monitored_org) == []
 
 
@@ -622,6 +640,8 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     ("rubin-influx-tools:ignoreBuckets", {"mobu": True}, "ignoreBuckets"),
     ("rubin-influx-tools:ignorePods", ["Prepull/*"], "ignorePods must be pod name patterns"),
     ("rubin-influx-tools:ignorePods", "prepull-*", "ignorePods"),
+    ("rubin-influx-tools:slackRoutes", [{"cluster": "summit", "channel": "#summit"}],
+     "each with exactly a cluster, a channel and a secretKey"),
 ])
 def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine, emulator, key,
                                                                           value, message):

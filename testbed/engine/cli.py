@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -124,15 +124,11 @@ class PulumiCli(StackEngine):
         return self._stack
 
     def _config_values(self) -> dict[str, auto.ConfigValue]:
-        """The config as `pulumi config set --path` sets it: a list item by item, so that the
-        CLI's check of the types Pulumi.yaml declares sees an array, not a string."""
-        values = {}
-        for key, value in self.config.items():
-            items = enumerate(value) if isinstance(value, list) else [(None, value)]
-            for index, item in items:
-                values[key if index is None else f"{key}[{index}]"] = auto.ConfigValue(
-                    _config_text(item), secret=key in self.secret_config_keys)
-        return values
+        """The config as `pulumi config set --path` sets it: a list item by item and a map field
+        by field, so that the CLI's check of the types Pulumi.yaml declares sees an array, not
+        a string."""
+        return {path: auto.ConfigValue(_config_text(item), secret=key in self.secret_config_keys)
+                for key, value in self.config.items() for path, item in _config_paths(key, value)}
 
     def _policy_packs(self) -> list[Path]:
         """The packs laid out as the project is, run in the repository's virtualenv (which has
@@ -193,6 +189,19 @@ def _link_with_virtualenv(source: Path, target: Path, manifest: str,
     if virtualenv or "virtualenv" in options:
         options["virtualenv"] = str(virtualenv or (source / options["virtualenv"]).resolve())
     (target / manifest).write_text(yaml.safe_dump(declared, sort_keys=False))
+
+
+def _config_paths(path: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """(`--path` key, scalar) pairs: `routes[0].cluster` for {"routes": [{"cluster": ...}]}; an
+    empty list or map is left unset."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _config_paths(f"{path}[{index}]", item)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _config_paths(f"{path}.{name}", item)
+    else:
+        yield path, value
 
 
 def _config_text(value: Any) -> str:
