@@ -31,8 +31,14 @@ plan = plan_org(buckets, settings.tasks, ignore_buckets=settings.ignore_buckets,
                 map_system_buckets=settings.map_system_buckets)
 if plan.unmappable:
     pulumi.log.warn(
-        f"no DBRP mapping for {', '.join(plan.unmappable)}: a database name cannot contain '/' "
-        "or '\\' (InfluxDB maps a bucket named db/rp to that database itself)")
+        f"no DBRP mapping for {', '.join(map(repr, plan.unmappable))}: a database name must be "
+        "printable (no control characters, no space but ' '), not '.' or '..', without '/' or "
+        "'\\' (InfluxDB maps a bucket named db/rp to that database itself)")
+for bucket, reason in plan.unmonitored.items():
+    pulumi.log.warn(
+        f"bucket {bucket!r} is not monitored (no tasks are declared for it): {reason}. Rename "
+        "the bucket, or list it in ignoreBuckets (`pulumi config set --path "
+        "'ignoreBuckets[<n>]' <name>`) to silence this warning")
 for warning in secret_warnings(influx, org, settings.tasks.slack_secret_keys):
     pulumi.log.warn(warning)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flux import syntax
+
 
 class TemplateError(ValueError):
     """A name or setting that cannot be represented safely in a Flux task."""
@@ -35,23 +37,6 @@ def _escape(match: re.Match[str]) -> str:
     return _STRING_ESCAPES.get(match.group(), "\\x24")
 
 
-_DURATION_UNITS_NS = {
-    "w": 7 * 86_400 * 10**9,
-    "d": 86_400 * 10**9,
-    "h": 3_600 * 10**9,
-    "m": 60 * 10**9,
-    "s": 10**9,
-    "ms": 10**6,
-    "us": 10**3,
-    "µs": 10**3,
-    "ns": 1,
-}
-_CALENDAR_UNITS = ("mo", "y")
-# A count is a Flux int_lit: no leading zero.
-_DURATION_PART = re.compile(r"(0|[1-9][0-9]*)(mo|ms|us|µs|ns|y|w|d|h|m|s)")
-_DURATION = re.compile(rf"(?:{_DURATION_PART.pattern})+")
-
-
 def _unrepresentable(value: str) -> str | None:
     """The first character that has no safe place in a task script, if any."""
     for char in value:
@@ -74,30 +59,38 @@ def flux_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-def check_name(value: object, what: str) -> str:
-    """A bucket, org, channel or key name: a non-empty string without control characters."""
+def name_problem(value: object) -> str | None:
+    """Why a value cannot be a name in a task (an app, bucket, org, channel, key or task name),
+    completing "<what> ..."; None when it can. The one judgement of printability: the renderer,
+    the plan and the providers' check() all ask here."""
     if not isinstance(value, str) or not value.strip():
-        raise TemplateError(f"{what} must be a non-empty string, got {value!r}")
+        return f"must be a non-empty string (not only spaces), got {value!r}"
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
-        raise TemplateError(
-            f"{what} {value!r} contains control characters; a name that goes into Flux tasks "
-            "and Slack messages must be printable: rename it or leave it out"
-        )
+        return (f"{value!r} contains control characters; a name that goes into Flux tasks and "
+                "Slack messages must be printable")
+    return None
+
+
+def check_name(value: object, what: str) -> str:
+    """A bucket, org, channel or key name that can go into a task; TemplateError if it cannot."""
+    problem = name_problem(value)
+    if problem:
+        raise TemplateError(f"{what} {problem}: rename it or leave it out")
     return value
 
 
 def duration_ns(value: object, what: str) -> int:
     """Parse a Flux duration literal of fixed-length units (e.g. 5m, 2m30s, 1h) to nanoseconds."""
-    if not isinstance(value, str) or not _DURATION.fullmatch(value):
+    parts = syntax.duration_parts(value) if isinstance(value, str) else None
+    if parts is None:
         raise TemplateError(
             f"{what} must be a Flux duration literal such as 5m, 2m30s or 1h, got {value!r}"
         )
-    parts = _DURATION_PART.findall(value)
-    if any(unit in _CALENDAR_UNITS for _, unit in parts):
+    if any(unit in syntax.CALENDAR_UNITS for _, unit in parts):
         raise TemplateError(
             f"{what}={value!r} uses a calendar unit (mo, y) of varying length; use w, d, h, m or s"
         )
-    return sum(int(count) * _DURATION_UNITS_NS[unit] for count, unit in parts)
+    return sum(count * syntax.DURATION_NS[unit] for count, unit in parts)
 
 
 def duration_literal(nanoseconds: int) -> str:
@@ -106,7 +99,7 @@ def duration_literal(nanoseconds: int) -> str:
         return "0s"
     parts = []
     for unit in ("w", "d", "h", "m", "s", "ms", "us", "ns"):
-        count, nanoseconds = divmod(nanoseconds, _DURATION_UNITS_NS[unit])
+        count, nanoseconds = divmod(nanoseconds, syntax.DURATION_NS[unit])
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pulumi.errors import RunError
 
 from flux import TaskSettings, TaskSpec, app_tasks, global_tasks, task_name
-from flux.literals import duration_literal, duration_ns
+from flux.literals import duration_literal, duration_ns, name_problem
+from flux.options import script_problem
 from flux.tasks import APP_KINDS
+from providers.dbrp import dbrp_name
 
 SYSTEM_BUCKETS = ("_monitoring", "_tasks")
 MULTIAPP_RETENTION_SECONDS = 3600  # the server's minimum: findings only matter until alerted
@@ -64,6 +66,7 @@ class OrgPlan:
     apps: list[str]
     mappings: list[Mapping]
     unmappable: list[str]  # names no DBRP database can have; InfluxDB maps `db/rp` names itself
+    unmonitored: dict[str, str]  # app buckets no task can watch, each with the reason
     owned_buckets: list[OwnedBucket]
     app_tasks: dict[str, list[TaskSpec]]
     global_tasks: list[TaskSpec]
@@ -98,8 +101,8 @@ def is_app_bucket(name: str, ignored: Iterable[str] = ()) -> bool:
 
 
 def is_mappable(name: str) -> bool:
-    """Whether the name can be a DBRP database (printable, not `.`/`..`, no `/` or `\\`)."""
-    return name.isprintable() and name not in (".", "..") and not any(c in name for c in "/\\")
+    """Whether the name can be a DBRP database (the Dbrp provider's rule, influxd's)."""
+    return dbrp_name(name) is None
 
 
 def check_listing(buckets: Sequence[dict]) -> None:
@@ -132,17 +135,37 @@ def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: It
         Mapping(bucket["id"], bucket["name"], retention_policy_name(retention_seconds(bucket)))
         for bucket in mapped if is_mappable(bucket["name"])
     ]
-    apps = [bucket["name"] for bucket in listed if is_app_bucket(bucket["name"], ignored)]
-    per_app = {app: app_tasks(app, tasks) for app in apps}
+    per_app, unmonitored = app_plans(
+        [bucket["name"] for bucket in listed if is_app_bucket(bucket["name"], ignored)], tasks)
+    apps = list(per_app)
     _check_unique_task_names(per_app)
     # Without its bucket the disk check would fail every minute; it appears once the bucket does.
     has_disk_bucket = any(bucket["name"] == tasks.disk_bucket for bucket in buckets)
     wanted_global = [task for task in global_tasks(tasks)
                      if has_disk_bucket or task.name != task_name(None, "disk_checks")]
     unmappable = [bucket["name"] for bucket in mapped if not is_mappable(bucket["name"])]
-    return OrgPlan(apps=apps, mappings=mappings, unmappable=unmappable,
+    return OrgPlan(apps=apps, mappings=mappings, unmappable=unmappable, unmonitored=unmonitored,
                    owned_buckets=owned_buckets(tasks),
                    app_tasks=per_app, global_tasks=wanted_global, bucket_count=len(buckets))
+
+
+def app_plans(names: Iterable[str], tasks: TaskSettings) -> tuple[dict[str, list[TaskSpec]],
+                                                                  dict[str, str]]:
+    """Each app's tasks, and the app buckets left out with the reason: a name no task can carry
+    (empty, only spaces, control characters), or a task InfluxDB would refuse or name otherwise
+    (read back as the Task provider's check() and influxd read it). Decided before any write."""
+    per_app, left_out = {}, {}
+    for name in names:
+        if problem := name_problem(name):
+            left_out[name] = f"its name {problem}"
+            continue
+        specs = app_tasks(name, tasks)
+        if problem := next(filter(None, (script_problem(spec.flux, spec.name)
+                                         for spec in specs)), None):
+            left_out[name] = f"its task script {problem}"
+        else:
+            per_app[name] = specs
+    return per_app, left_out
 
 
 def owned_buckets(tasks: TaskSettings) -> list[OwnedBucket]:

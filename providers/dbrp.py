@@ -21,14 +21,20 @@ from pulumi.dynamic import CheckFailure, CreateResult, Resource
 from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.errors import CannotAdopt
-from providers.inputs import all_of, boolean, failures, influx_id, name, text
+from providers.inputs import boolean, failures, influx_id, text
 from providers.listing import Loader
 
 PATH = "/api/v2/dbrps"
 
 
 # Schema and check.
-def dbrp_name(value: str) -> str | None:
+def dbrp_name(value: Any) -> str | None:
+    """influxd's rule for a database or retention policy name (Go's unicode.IsPrint is
+    Python's isprintable: no control characters, no space but ' ')."""
+    if not isinstance(value, str) or not value:
+        return f"must be a non-empty string, got {value!r}"
+    if not value.isprintable():
+        return f"must be printable text (no control characters, no space but ' '), got {value!r}"
     if value in (".", ".."):
         return f"must not be '.' or '..', got {value!r}"
     if "/" in value or "\\" in value:
@@ -40,8 +46,8 @@ RULES = {
     "org_id": influx_id,
     "bucket_id": influx_id,
     "bucket_name": text,
-    "database": all_of(name, dbrp_name),
-    "retention_policy": all_of(name, dbrp_name),
+    "database": dbrp_name,
+    "retention_policy": dbrp_name,
     "default": boolean,
 }
 

@@ -13,6 +13,8 @@ from typing import Any
 from pulumi.dynamic import CheckFailure
 from pulumi.output import Unknown
 
+from flux.literals import name_problem
+
 Rule = Callable[[Any], str | None]
 
 ID = re.compile(r"[0-9a-f]{16}")
@@ -65,11 +67,8 @@ def boolean(value: Any) -> str | None:
 
 
 def name(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return f"must be a non-empty string, got {value!r}"
-    if not value.isprintable():
-        return f"must be printable text, got {value!r}"
-    return None
+    """A bucket or task name: what the Flux renderer can put in a task (flux/literals.py)."""
+    return name_problem(value)
 
 
 def all_of(*rules: Rule) -> Rule:

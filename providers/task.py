@@ -11,13 +11,13 @@ so cause a diff on every run.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
+from flux.options import script_problem
 from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.inputs import all_of, failures, influx_id, name, status, text
@@ -25,46 +25,19 @@ from providers.listing import Loader
 
 PATH = "/api/v2/tasks"
 EDITABLE = ("flux", "status", "description")
-OPTION_TASK = re.compile(r"^[ \t]*option[ \t]+task[ \t]*=[ \t]*\{", re.MULTILINE)
-TASK_NAME = re.compile(r"\bname\s*:\s*\"((?:[^\"\\]|\\.)*)\"")
-SCHEDULE = re.compile(r"\b(every|cron)\s*:")
 
 log = logging.getLogger(__name__)
 
 
 # Schema and check.
-def task_options(flux: str) -> str | None:
-    """The text inside the script's single `option task = {...}` block, None unless single."""
-    blocks = list(OPTION_TASK.finditer(flux))
-    if len(blocks) != 1:
-        return None
-    depth, start = 1, blocks[0].end()
-    for position in range(start, len(flux)):
-        depth += {"{": 1, "}": -1}.get(flux[position], 0)
-        if depth == 0:
-            return flux[start:position]
-    return None
-
-
-def task_flux(flux: str) -> str | None:
-    if not flux.strip():
-        return "must be a Flux script, got an empty one"
-    options = task_options(flux)
-    if options is None:
-        found = len(OPTION_TASK.findall(flux))
-        return f"must contain exactly one complete `option task = {{...}}` block, found {found}"
-    if not TASK_NAME.search(options):
-        return "must name the task in its option block (name: \"...\")"
-    schedules = {match.group(1) for match in SCHEDULE.finditer(options)}
-    if len(schedules) != 1:
-        return "must give the task exactly one of `every` or `cron` in its option block"
-    return None
+def script(value: str) -> str | None:
+    return "must be a Flux script, got an empty one" if not value.strip() else None
 
 
 RULES = {
     "org_id": influx_id,
     "name": name,
-    "flux": all_of(text, task_flux),
+    "flux": all_of(text, script),
     "status": status,
     "description": text,
 }
@@ -77,13 +50,14 @@ class TaskProvider(InfluxProvider):
     defaults: ClassVar[dict[str, Any]] = {"status": "active", "description": ""}
 
     def failures(self, inputs: dict[str, Any]) -> Iterable[CheckFailure]:
-        yield from failures(inputs, RULES)
+        found = list(failures(inputs, RULES))
+        yield from found
         flux, wanted = inputs.get("flux"), inputs.get("name")
-        if isinstance(flux, str) and isinstance(wanted, str) and not task_flux(flux):
-            named = TASK_NAME.search(task_options(flux)).group(1)
-            if named != wanted:
-                yield CheckFailure("flux", f"flux names the task {named!r} in its option block, "
-                                   f"but the name input is {wanted!r}")
+        if isinstance(flux, str) and not any(failure.property == "flux" for failure in found):
+            # The record read as influxd reads it, so what passes here is what the server takes.
+            problem = script_problem(flux, wanted if isinstance(wanted, str) else None)
+            if problem:
+                yield CheckFailure("flux", f"flux {problem}")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)

@@ -149,7 +149,7 @@ def test_flux_string_refuses_characters_without_a_safe_escape(value):
     [
         ("check_every", "5x", "Flux duration literal"),
         ("check_every", "5", "Flux duration literal"),
-        ("check_every", "05m", "Flux duration literal"),
+        ("check_every", "5M", "Flux duration literal"),
         ("check_every", 300, "Flux duration literal"),
         ("notify_every", "1mo", "calendar unit"),
         ("check_every", "30s", "shorter than 1m"),

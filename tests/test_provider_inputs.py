@@ -65,12 +65,14 @@ def host(influxdb: InfluxServer) -> Iterator[ProviderHost]:
                                                              "orgID": OTHER_ID}}]},
      "permissions", f"is for org {OTHER_ID}, not for this token's org {ORG}"),
     (TOKEN, {"status": "paused"}, "status", "'active' or 'inactive'"),
-    (TASK, {"flux": 'from(bucket: "app")'}, "flux", "exactly one complete `option task"),
-    (TASK, {"flux": TWO_BLOCKS}, "flux", "found 2"),
-    (TASK, {"flux": 'option task = {name: "t"}\n'}, "flux", "exactly one of `every` or `cron`"),
-    (TASK, {"flux": CRON_AND_EVERY}, "flux", "exactly one of `every` or `cron`"),
-    (TASK, {"flux": 'option task = {every: 1h}\n'}, "flux", "must name the task"),
-    (TASK, {"name": "other"}, "flux", "names the task 't' in its option block, but the name "
+    (TASK, {"flux": 'from(bucket: "app")'}, "flux", "refuses: no task options defined"),
+    (TASK, {"flux": TWO_BLOCKS}, "flux", "multiple task options defined"),
+    (TASK, {"flux": 'option task = {name: "t"}\n'}, "flux", "missing required option: cron or "
+                                                          "every"),
+    (TASK, {"flux": CRON_AND_EVERY}, "flux", "cannot use both cron and every"),
+    (TASK, {"flux": 'option task = {every: 1h}\n'}, "flux", "missing required option: name"),
+    (TASK, {"flux": "  \n"}, "flux", "empty one"),
+    (TASK, {"name": "other"}, "flux", "names the task 't' in its option record, but the name "
                                       "input is 'other'"),
     (TASK, {"status": "running"}, "status", "'active' or 'inactive'"),
 ], ids=lambda value: value if isinstance(value, str) else str(value)[:30])

@@ -13,15 +13,11 @@ from itertools import islice
 from typing import TypeVar
 from urllib.parse import urlencode
 
+from flux.options import Duration, TaskOptionError, read_task_options
+from flux.syntax import FluxSyntaxError
 from testbed.influxdb_emulator.api import Call, Reply, Route, typed
 from testbed.influxdb_emulator.errors import INTERNAL, INVALID, NOT_FOUND, ApiError, or_not_found
-from testbed.influxdb_emulator.flux_lexer import FluxSyntaxError
-from testbed.influxdb_emulator.flux_options import (
-    Duration,
-    TaskOptionError,
-    extract_options,
-    rewrite_options,
-)
+from testbed.influxdb_emulator.flux_options import rewrite_options
 from testbed.influxdb_emulator.ids import parse_id
 from testbed.influxdb_emulator.model import STATUSES, Task, now_seconds
 from testbed.influxdb_emulator.orgs import find_org
@@ -43,7 +39,7 @@ def _decoded(decode: Callable[[], T]) -> T:
 def apply_script(task: Task, script: str) -> None:
     """Take name and schedule from the script (kv createTask / updateTask)."""
     try:
-        options = extract_options(script)
+        options = read_task_options(script)
     except TaskOptionError as error:
         raise ApiError(INVALID, f"invalid options: {error}") from None
     try:

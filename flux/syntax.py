@@ -1,5 +1,10 @@
-"""A small Flux tokenizer: enough to find the `option task = {...}` statement and to report the
-syntax errors the real parser reports for unbalanced brackets and unterminated strings.
+"""Flux source read as the Flux scanner reads it: tokens, string values, duration literals.
+
+The one reading of Flux text in the project: the Task provider's check() and the emulator's task
+options both go through it, so what the program renders, what it checks and what the emulator
+stores agree with InfluxData's parser (tests/test_flux_syntax.py compares them). Strings know
+their escapes (`\\"`, `\\\\`, `\\$`, `\\n`, `\\r`, `\\t`, `\\xNN` bytes) and `${...}`
+interpolations; comments and brackets inside strings are text.
 
 Errors read like the Flux parser's as influxd reports them: "loc L:C-L:C: <detail>" (1-based
 lines and columns; the end of the text is the column after its last character).
@@ -15,25 +20,33 @@ INT = "int"
 FLOAT = "float"
 DURATION = "duration"
 STRING = "string"
+STRING_EXPRESSION = "string expression"  # a string with `${...}` interpolations
 REGEX = "regex"
 TIME = "time"
 PUNCT = "punct"
 UNTERMINATED = "unterminated string"
 
+DURATION_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
+               "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+CALENDAR_UNITS = ("mo", "y")  # added on the calendar: no fixed length
+_UNITS = "|".join(sorted([*DURATION_NS, *CALENDAR_UNITS], key=len, reverse=True))
+_DURATION_PART = re.compile(rf"(\d+)({_UNITS})")
+_DURATION = re.compile(rf"(?:\d+(?:{_UNITS}))+(?!\w)")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?")
-DURATION_UNITS = ("mo", "ms", "us", "µs", "ns", "y", "w", "d", "h", "m", "s")
-_DURATION_PART = re.compile(r"(\d+)(" + "|".join(DURATION_UNITS) + ")")
-_DURATION = re.compile(r"(?:\d+(?:" + "|".join(DURATION_UNITS) + r"))+(?![\w])")
 _FLOAT = re.compile(r"\d+\.\d+")
 _INT = re.compile(r"\d+")
 _IDENT = re.compile(r"[^\W\d]\w*")
+_SPACE = " \t\r\n"  # the scanner's whitespace: a no-break space outside a string is an error
 _PUNCTS = ("|>", "=>", "<-", "==", "!=", "<=", ">=", "=~", "!~",
            "+", "-", "*", "/", "%", "^", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",",
            ".", ":", "?", "!")
+OPENERS = "([{"
 CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSER_NAMES = {")": "RPAREN", "]": "RBRACK", "}": "RBRACE"}
 # A "/" after one of these divides; anywhere else it opens a regex literal.
-_VALUE_ENDS = {IDENT, INT, FLOAT, DURATION, STRING, REGEX, TIME}
+_VALUE_ENDS = {IDENT, INT, FLOAT, DURATION, STRING, STRING_EXPRESSION, REGEX, TIME}
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+_STRING_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|.)", re.DOTALL)
 
 
 class FluxSyntaxError(Exception):
@@ -46,6 +59,10 @@ class Token:
     text: str
     start: int
     end: int
+
+    def is_punct(self, texts: str) -> bool:
+        """True for a punctuation token among `texts` (each one character)."""
+        return self.kind == PUNCT and len(self.text) == 1 and self.text in texts
 
 
 class _Source:
@@ -69,8 +86,7 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i = 0
     while i < len(text):
-        char = text[i]
-        if char.isspace():
+        if text[i] in _SPACE:
             i += 1
         elif text.startswith("//", i):
             newline = text.find("\n", i)
@@ -89,9 +105,10 @@ def _next_token(source: _Source, i: int, previous: Token | None) -> Token:
     char = text[i]
     if char == '"':
         try:
-            return Token(STRING, text[i:(end := _string_end(source, i))], i, end)
+            end, interpolated = _string_end(source, i)
         except _Unterminated:  # reported after the brackets (tokenize)
             return Token(UNTERMINATED, text[i:], i, len(text))
+        return Token(STRING_EXPRESSION if interpolated else STRING, text[i:end], i, end)
     if char == "/" and not _ends_value(previous):
         return Token(REGEX, text[i:(end := _regex_end(source, i))], i, end)
     if char.isdigit():
@@ -112,17 +129,18 @@ def _ends_value(token: Token | None) -> bool:
     return token is not None and (token.kind in _VALUE_ENDS or token.text in (")", "]", "}"))
 
 
-def _string_end(source: _Source, start: int) -> int:
-    """The offset just past the closing quote of the string starting at `start`."""
+def _string_end(source: _Source, start: int) -> tuple[int, bool]:
+    """The offset just past the closing quote of the string starting at `start`, and whether
+    the string interpolates (`${...}` not escaped)."""
     text = source.text
-    i = start + 1
+    i, interpolated = start + 1, False
     while i < len(text):
         if text[i] == "\\":
             i += 2
         elif text.startswith("${", i):
-            i = _interpolation_end(source, i + 2)
+            i, interpolated = _interpolation_end(source, i + 2), True
         elif text[i] == '"':
-            return i + 1
+            return i + 1, interpolated
         else:
             i += 1
     raise _Unterminated
@@ -133,7 +151,7 @@ def _interpolation_end(source: _Source, i: int) -> int:
     depth = 1
     while i < len(text):
         if text[i] == '"':
-            i = _string_end(source, i)
+            i = _string_end(source, i)[0]
             continue
         depth += {"{": 1, "}": -1}.get(text[i], 0)
         i += 1
@@ -158,11 +176,9 @@ def _regex_end(source: _Source, start: int) -> int:
 def _check_brackets(source: _Source, tokens: list[Token]) -> None:
     open_brackets: list[Token] = []
     for token in tokens:
-        if token.kind != PUNCT:
-            continue
-        if token.text in CLOSERS:
+        if token.is_punct(OPENERS):
             open_brackets.append(token)
-        elif token.text in _CLOSER_NAMES:
+        elif token.kind == PUNCT and token.text in _CLOSER_NAMES:
             if not open_brackets or CLOSERS[open_brackets[-1].text] != token.text:
                 raise source.error(token.start, token.end, f"invalid statement: {token.text}")
             open_brackets.pop()
@@ -187,21 +203,26 @@ def _check_strings(source: _Source, tokens: list[Token]) -> None:
 
 
 def string_value(literal: str) -> str:
-    """The value of a string literal token (escapes resolved)."""
-    escapes = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
-    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(1)), literal[1:-1])
+    """The value of a plain string literal token (escapes resolved, `\\xNN` bytes as UTF-8);
+    ValueError for an escape the Flux parser refuses."""
+    body, encoded, done = literal[1:-1], bytearray(), 0
+    for match in _STRING_ESCAPE.finditer(body):
+        encoded += body[done:match.start()].encode()
+        escape = match.group(1)
+        if len(escape) == 3:
+            encoded.append(int(escape[1:], 16))
+        elif escape in _ESCAPES:
+            encoded += _ESCAPES[escape].encode()
+        else:
+            raise ValueError(f"invalid escape sequence \\{escape} in {literal}")
+        done = match.end()
+    encoded += body[done:].encode()
+    return encoded.decode()
 
 
-def string_literal(value: str) -> str:
-    """A value written as a Flux string literal."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
-    return f'"{escaped}"'
-
-
-def duration_parts(literal: str) -> list[tuple[int, str]]:
-    """The (magnitude, unit) pairs of a duration literal such as 1h30m."""
+def duration_parts(literal: str) -> list[tuple[int, str]] | None:
+    """The (magnitude, unit) pairs of a duration literal such as `1h30m`, None if the text is
+    not one (the scanner's reading: any run of digits, then a unit, repeated)."""
+    if not _DURATION.fullmatch(literal):
+        return None
     return [(int(m.group(1)), m.group(2)) for m in _DURATION_PART.finditer(literal)]
-
-
-def is_duration(literal: str) -> bool:
-    return _DURATION.fullmatch(literal) is not None
