@@ -180,11 +180,18 @@ def test_another_orgs_mapping_is_404(org, influxdb):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("database", ["", ".", "..", "a/b", "a\\b"])
+@pytest.mark.parametrize("database", ["", ".", "..", "a/b", "a\\b", "tab\there", "nb\u00a0sp",
+                                      "line\u2028sep", "zero\u200bwidth", "ideo\u3000space"])
 def test_unusable_database_names_are_400(org, database):
     response = post_mapping(org, bucket_id(org, "names"), database, "rp")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize("database", [" ", " lead", "a{b}", "x${y}", "ünïcødé", "cron: 1"])
+def test_printable_database_names_are_mapped(org, database):
+    """Go's unicode.IsPrint: any letter, mark, number, punctuation or symbol, and ' '."""
+    assert create_mapping(org, bucket_id(org, "names"), database, "rp")["database"] == database
 
 
 def test_mapping_a_missing_bucket_is_404(org):

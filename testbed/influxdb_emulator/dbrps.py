@@ -7,8 +7,6 @@ create, change or delete one. POST answers the bare mapping; GET and PATCH wrap 
 
 from __future__ import annotations
 
-import unicodedata
-
 from testbed.influxdb_emulator import mappings
 from testbed.influxdb_emulator.api import Call, Reply, Route, given, parse_bool, typed
 from testbed.influxdb_emulator.buckets import find_bucket
@@ -47,8 +45,9 @@ def _query_id(call: Call, name: str, label: str) -> str | None:
 
 
 def _valid_name(name: str) -> bool:
-    printable = all(not unicodedata.category(c).startswith("C") for c in name)
-    return printable and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+    # influxdb's meta.ValidName: every rune unicode.IsPrint, which is Python's isprintable
+    # (no control or format characters, no space but ' ').
+    return name.isprintable() and name not in ("", ".", "..") and not any(c in name for c in "/\\")
 
 
 def _check_names(database: str, retention_policy: str) -> None:
