@@ -8,3 +8,5 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BUILDS = REPO / "testbed" / "builds"
 TOOLS_BIN = REPO / ".tools" / "bin"
+CHECKERS = REPO / "testbed" / "checkers"
+NODE_MODULES = REPO / "node_modules"

@@ -20,6 +20,7 @@ import pytest
 
 from testbed.engine.cli import PulumiCli
 from testbed.engine.stand_in import Engine
+from testbed.flux_checker import FluxChecker
 from testbed.influx.differences import ON_INFLUXD
 from testbed.influx.influxd import start_server
 from testbed.influx.server import (
@@ -132,3 +133,11 @@ def org(influxdb: InfluxServer) -> InfluxOrg:
     created = create_org(influxdb)
     yield created
     delete_org(created)
+
+
+@pytest.fixture(scope="session")
+def flux_checker() -> FluxChecker:
+    """InfluxData's Flux parser and semantic checker, one Node process for the session."""
+    checker = FluxChecker()
+    yield checker
+    checker.close()

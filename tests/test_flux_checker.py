@@ -1,17 +1,12 @@
 """Every rendered task script, checked by InfluxData's own Flux parser and semantic analyser.
 
-All scripts of this module go to one Node process (testbed/checkers/flux_check.mjs, loading
-the pinned @influxdata/flux-lsp-browser from node_modules, which `make test` installs with
-`npm ci`).
+All scripts go to the session's one Node process (the `flux_checker` fixture, loading the
+pinned @influxdata/flux-lsp-browser from node_modules, which `make test` installs with `npm ci`).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,10 +16,7 @@ from flux.literals import flux_string
 from flux.render import TEMPLATES, environment
 from flux.settings import SlackRoute
 from flux.tasks import app_task_context
-
-ROOT = Path(__file__).resolve().parent.parent
-CHECKER = ROOT / "testbed" / "checkers" / "flux_check.mjs"
-FLUX_PACKAGE = ROOT / "node_modules" / "@influxdata" / "flux-lsp-browser"
+from testbed.flux_checker import FluxChecker
 
 ORDINARY_APPS = ["monitoring", "nublado", "argo-cd"]
 HOSTILE_APPS = [
@@ -131,22 +123,10 @@ def _scripts() -> list[dict[str, str]]:
     return scripts
 
 
-@pytest.fixture(scope="session")
-def checked() -> dict[str, dict[str, Any]]:
-    """The checker's verdict and AST for every script of this module, from one Node process."""
-    node = shutil.which("node")
-    assert node, "node is not installed; the Flux checker needs Node.js 20"
-    assert FLUX_PACKAGE.is_dir(), f"{FLUX_PACKAGE} is missing: run `npm ci` (make test does)"
-    completed = subprocess.run(
-        [node, str(CHECKER)],
-        input=json.dumps(_scripts()),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return {result["name"]: result for result in json.loads(completed.stdout)}
+@pytest.fixture(scope="module")
+def checked(flux_checker: FluxChecker) -> dict[str, dict[str, Any]]:
+    """The checker's verdict and AST for every script of this module."""
+    return {script["name"]: flux_checker.check(**script) for script in _scripts()}
 
 
 # --- AST helpers -------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 // Checks Flux scripts with InfluxData's own parser and semantic analyser (flux-lsp-browser).
-// stdin:  JSON [{"name": ..., "flux": ...}]
-// stdout: JSON [{"name": ..., "valid": bool, "ast": {...}, "error"?: "..."}]
+// stdin:  one JSON {"name": ..., "flux": ...} a line
+// stdout: one JSON {"name": ..., "valid": bool, "ast": {...}, "error"?: "..."} a line, each
+//         answered as soon as its line is read (so one process serves a whole test session)
 // The package is a wasm-bindgen "bundler" build that Node cannot import as is, so its glue module
 // is patched to receive the wasm exports through a setter (see the project's flux-checker notes).
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -58,5 +60,6 @@ function check(flux, { name, flux: script }) {
 }
 
 const flux = await loadFlux();
-const scripts = JSON.parse(readFileSync(0, "utf8"));
-process.stdout.write(JSON.stringify(scripts.map((script) => check(flux, script))));
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  process.stdout.write(JSON.stringify(check(flux, JSON.parse(line))) + "\n");
+}
