@@ -375,6 +375,30 @@ def test_quieting_noisy_pods_updates_only_the_app_tasks_that_report_them(engine,
     assert "alertPendingPods = false" in flux["Mobu state_checks"]
 
 
+# Names InfluxDB takes that once stopped every run part-way (issue 17): each is monitored, or,
+# where no task can carry it, left out with a warning naming it and ignoreBuckets.
+AWKWARD_APPS = ("a{b}", "back\\slash", "x${y}", "cron: 0 * * * *", "every: 1m", "nb\u00a0sp",
+                "zero\u200bwidth", "line\u2028sep")
+UNMONITORED = ("", " ", "new\nline")
+
+
+def test_buckets_of_any_accepted_name_are_monitored_or_left_out_with_a_warning(
+        engine, monitored_org):
+    for name in (*AWKWARD_APPS, *UNMONITORED):
+        add_bucket(monitored_org, name)
+
+    result = succeeded(engine.up())
+
+    assert result.outputs["apps"] == sorted([*APPS, *AWKWARD_APPS])
+    assert {task["name"] for task in tasks(monitored_org)} == {
+        *app_task_names(*APPS, *AWKWARD_APPS), *GLOBAL_TASKS}
+    for name in UNMONITORED:
+        assert any(f"bucket {name!r} is not monitored" in line and "ignoreBuckets" in line
+                   for line in result.log), name
+    assert " " in {mapping["database"] for mapping in stored_mappings(monitored_org)}
+    assert set(ops(succeeded(engine.up()))) == {"same"}
+
+
 def test_a_lost_page_of_the_bucket_listing_deletes_nothing(engine, monitored_org, emulator):
     for number in range(150):
         add_bucket(monitored_org, f"app{number:03}")
