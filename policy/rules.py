@@ -241,7 +241,8 @@ APP_WATCHES = {"pod restarts": "restarts_total", "pod state": "state_code"}
 
 
 def is_app_bucket(name: str) -> bool:
-    return not (name.startswith("_") or name.endswith("_"))
+    # A name of spaces only is mapped but watched by no task: the program leaves it out.
+    return bool(name.strip()) and not (name.startswith("_") or name.endswith("_"))
 
 
 def check_app_buckets_have_tasks(args: StackValidationArgs,

@@ -32,6 +32,7 @@ from policy.rules import DBRP, POLICIES, TASK, TOKEN
 from program.permissions import task_token_permissions
 from program.plan import plan_org
 from testbed.influx.server import REPO
+from tests.test_bucket_names import ISSUE_NAMES
 
 ORG_ID = "0a1b2c3d4e5f6a7b"
 STACK = "urn:pulumi:prod::rubin-influx-tools::pulumi:pulumi:Stack::rubin-influx-tools-prod"
@@ -436,6 +437,14 @@ LISTING = ["_monitoring", "_tasks", "roundtable_internal_", "nublado", "gafaelfa
 def test_everything_the_program_plans_for_an_org_passes_every_policy():
     resources = planned_stack(LISTING)
     assert {r.resource_type for r in resources} == {DBRP, TOKEN, TASK}
+    assert all_violations(resources) == []
+
+
+def test_what_the_program_plans_for_awkward_bucket_names_passes_every_policy():
+    """A bucket of spaces only is mapped and left unmonitored by the program: not an app."""
+    resources = planned_stack([*LISTING, *ISSUE_NAMES])
+    assert {mapping.name for mapping in resources if mapping.resource_type == DBRP} >= {
+        "mapping/ ", "mapping/a{b", "mapping/x${y}z"}
     assert all_violations(resources) == []
 
 
