@@ -193,8 +193,10 @@ def test_a_missing_webhook_secret_is_named_in_the_run_log(influxd: InfluxServer,
 # --- Names as they are ---------------------------------------------------------------------------
 @pytest.mark.parametrize("app, cluster", [
     ("say-hi", 'base "north"'),  # InfluxDB refuses quotes in bucket names, not in tags
+    ("cost-$HOME-${x}", "summit $1"),
+    ("back\\slash", "c:\\k8s"),
     ("télémétrie-観測", "sommet-☃"),
-], ids=["quotes", "unicode"])
+], ids=["quotes", "dollars", "backslashes", "unicode"])
 def test_app_and_cluster_names_reach_slack_as_they_are(influxd: InfluxServer, org: InfluxOrg,
                                                        slack: FakeSlack, app: str, cluster: str):
     monitoring = deploy_monitoring(org, slack, [app])
