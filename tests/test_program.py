@@ -359,6 +359,44 @@ def test_routing_a_cluster_to_its_channel_updates_only_the_notifiers(engine, mon
     assert 'secrets.get(key: "slack_webhook_summit")' in flux["_slack_notify_restarts"]
 
 
+def old_script_task(name: str, position: int, slack_url: str) -> str:
+    """A task as the old taskmaker wrote it: every 2m30s, offset by list position; its notifiers
+    post every finding of the last 5m straight to the webhook."""
+    header = f'option task = {{name: "{name}", every: 2m30s, offset: {position % 60}s}}\n'
+    if name.startswith("_slack_notify"):
+        return ('import "slack"\n' + header + 'from(bucket: "multiapp_") |> range(start: -5m)\n'
+                f'    |> map(fn: (r) => ({{r with s: slack.message(url: "{slack_url}", '
+                'channel: "#old", text: "old: ${r._value}", color: "danger")}))\n'
+                '    |> yield()\n')
+    return header + 'from(bucket: "x") |> range(start: -5m)\n'
+
+
+def test_after_the_first_up_on_an_org_of_the_old_scripts_one_restart_is_posted_once(
+        cli, monitored_org, influxd):
+    slack = FakeSlack()
+    try:
+        set_secret(monitored_org, "slack_webhook_url", slack.url)
+        add_bucket(monitored_org, "multiapp_", 3600)
+        for position, name in enumerate([*app_task_names(*APPS), *GLOBAL_TASKS]):
+            monitored_org.server.api("POST", "/api/v2/tasks", json={
+                "orgID": monitored_org.id, "description": name, "status": "active",
+                "flux": old_script_task(name, position, slack.url)}).raise_for_status()
+        succeeded(cli.up())
+        # Every task in the org, the app tasks first, as their schedules would run them.
+        everything = sorted(tasks(monitored_org), key=lambda task: task["name"].startswith("_"))
+        monitoring = Monitoring(monitored_org, slack, TaskSettings(org=monitored_org.name), APPS,
+                                {task["name"]: task["id"] for task in everything})
+        pod = Container(cluster="summit", namespace="nublado", pod="hub-0", name="hub")
+        write(monitored_org, "nublado", [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
+
+        posts = monitoring.check()
+    finally:
+        slack.stop()
+    assert len(everything) == len(app_task_names(*APPS)) + len(GLOBAL_TASKS)
+    assert [post.channel for post in posts] == ["#influxdb-alerts"]
+    assert posts[0].text.startswith("Container restarted: summit/nublado/hub-0 (hub)")
+
+
 def test_quieting_noisy_pods_updates_only_the_app_tasks_that_report_them(engine, monitored_org):
     succeeded(engine.up())
 
