@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from flux import TaskSettings, TaskSpec
 from flux.literals import name_problem
+from flux.tasks import APP_KINDS
 from program.plan import OrgPlan, is_app_bucket, plan_org
 from testbed.engine.provider_host import ProviderHost
 from testbed.flux_checker import FluxChecker
@@ -76,7 +77,7 @@ def assert_monitored_or_left_out_for_its_name(plan: OrgPlan, name: str) -> None:
         assert name_problem(name), plan.unmonitored[name]
         assert name not in plan.apps and name not in plan.app_tasks
     else:
-        assert plan.apps == [name] and len(plan.app_tasks[name]) == 2
+        assert plan.apps == [name] and len(plan.app_tasks[name]) == len(APP_KINDS)
 
 
 def assert_checker_reads_the_task_as_planned(checker: FluxChecker, spec: TaskSpec,
