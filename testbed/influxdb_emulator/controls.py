@@ -12,8 +12,10 @@ class Fault:
 
     `status` answers that status with an error body (or with `body`: a 200 with an empty list
     is a lost page, a text a proxy's HTML page), `drop` closes the connection without an
-    answer, `delay_s` waits first (alone it only slows the request down). With `after_commit`
-    the request is carried out before it fails: the client cannot tell whether it happened.
+    answer, `delay_s` waits first (alone it only slows the request down: a create commits
+    late). With `after_commit` the request is carried out first, then the wait, then the
+    failure or (with neither `status` nor `drop`) the real answer, late: the client cannot tell
+    whether it happened.
     """
 
     count: int

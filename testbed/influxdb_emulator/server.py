@@ -57,7 +57,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         controls = self.server.controls
         fault = controls.take_fault(self.command, path, query)
-        if fault and fault.delay_s:
+        if fault and not fault.after_commit:
             time.sleep(fault.delay_s)
         if fault and fault.fails and not fault.after_commit:
             self._fail(fault, path, query)
@@ -70,6 +70,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             reply = Reply(500, error.body(), {"X-Platform-Error-Code": error.code})
         else:
             reply = app.handle(self.server.store, self.command, path, query, body, header)
+        if fault and fault.after_commit:
+            time.sleep(fault.delay_s)
         if fault and fault.fails:  # after_commit: the change is made, the answer is lost
             self._fail(fault, path, query)
             return
@@ -152,4 +154,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(payload)
+            try:
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):  # a client that gave up waiting
+                self.close_connection = True

@@ -115,6 +115,20 @@ def test_an_after_commit_drop_makes_the_change_and_drops_the_connection(emulator
     assert "ambiguous-drop" in bucket_names(emulator)
 
 
+def test_an_after_commit_delay_makes_the_change_and_answers_late(emulator):
+    emulator.add_fault(method="POST", path_prefix="/api/v2/buckets", count=1, delay_s=1.5,
+                       after_commit=True)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        faulted(emulator, "POST", "/api/v2/buckets", timeout=0.5,
+                json={"orgID": org_id(emulator), "name": "slow-answer"})
+    assert "slow-answer" in bucket_names(emulator)
+    emulator.add_fault(method="POST", path_prefix="/api/v2/buckets", count=1, delay_s=0.2,
+                       after_commit=True)
+    response = faulted(emulator, "POST", "/api/v2/buckets",
+                       json={"orgID": org_id(emulator), "name": "slow-answer-2"})
+    assert response.status_code == 201  # the real answer, only late
+
+
 def test_clearing_the_faults_stops_them(emulator):
     emulator.add_fault(count=5, status=500)
     emulator.clear_faults()
