@@ -15,12 +15,14 @@ from program.plan import (
     apps_with_tasks,
     check_app_removal,
     check_buckets_gone,
+    check_one_stack,
     check_owned_retention,
     plan_org,
 )
 from program.settings import load_settings
 from program.slack import secret_warnings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
+from providers.marks import marked
 
 # --- Settings and the org as it is now --------------------------------------------------------
 settings = load_settings()
@@ -45,6 +47,9 @@ for warning in secret_warnings(influx, org, settings.tasks.slack_secret_keys):
 # The apps of the last run: this stack's own `apps` output.
 last_run = pulumi.StackReference(
     f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+# Every object's description names the stack that manages it: a create never adopts another
+# stack's object, and recognises its own (one organization is one stack).
+STACK = f"{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
 def monitored_before(output_apps: list[str] | None) -> list[str] | None:
@@ -59,8 +64,9 @@ def monitored_before(output_apps: list[str] | None) -> list[str] | None:
 
 
 def approve_run(output_apps: list[str] | None, own_bucket_ids: list[str] | None) -> None:
-    """Stop before anything is declared if this run would cut the retention of a bucket it did
-    not make or drop too many apps; log what changed."""
+    """Stop before anything is declared if another stack manages the org, or this run would cut
+    the retention of a bucket it did not make or drop too many apps; log what changed."""
+    check_one_stack(buckets, STACK)
     check_owned_retention(plan.owned_buckets, buckets, ours=own_bucket_ids or [])
     previous_apps = monitored_before(output_apps)
     removed = check_app_removal(previous_apps, plan.apps,
@@ -90,21 +96,23 @@ def declare_monitoring(org_id: str) -> None:
     for spec in plan.owned_buckets:
         owned[spec.name] = Bucket(f"bucket/{spec.name}", org_id=org_id, name=spec.name,
                                   retention_seconds=spec.retention_seconds,
-                                  description=spec.description, opts=keep_data)
+                                  description=marked(spec.description, STACK), opts=keep_data)
         mapping(spec.name, owned[spec.name].id, spec.retention_policy)
     for listed in plan.mappings:
         mapping(listed.bucket_name, listed.bucket_id, listed.retention_policy)
 
     # The scoped token the tasks are managed with.
     task_token = AuthorizationToken(
-        "token/tasks", org_id=org_id, description="rubin-influx-tools: task management",
+        "token/tasks", org_id=org_id,
+        description=marked("rubin-influx-tools: task management", STACK),
         permissions=task_token_permissions(org_id), status="active")
 
     # Tasks: per application, then the org-wide alerts.
     after_setup = ResourceOptions(depends_on=[*owned.values(), task_token])
     for spec in plan.tasks:
         Task(f"task/{spec.name}", org_id=org_id, name=spec.name, flux=spec.flux,
-             status="active", description=spec.description, token=task_token.token,
+             status="active", description=marked(spec.description, STACK),
+             token=task_token.token,
              opts=after_setup)
 
     # What this run manages.

@@ -20,6 +20,7 @@ from flux.literals import duration_literal, duration_ns, name_problem
 from flux.options import script_problem
 from flux.tasks import APP_KINDS
 from providers.dbrp import dbrp_name
+from providers.marks import stack_of
 
 SYSTEM_BUCKETS = ("_monitoring", "_tasks")
 MULTIAPP_RETENTION_SECONDS = 3600  # the server's minimum: findings only matter until alerted
@@ -199,6 +200,19 @@ def check_owned_retention(owned: Sequence[OwnedBucket], buckets: Sequence[dict],
                 f"{spec.retention_seconds} s and InfluxDB would delete the older data. Set "
                 f"{spec.setting} to the name of a bucket of its own (`pulumi config set "
                 f"{spec.setting} <name>_`); nothing was changed")
+
+
+def check_one_stack(buckets: Sequence[dict], stack: str) -> None:
+    """Refuse an org whose listing holds a bucket another stack's mark claims: one organization
+    is managed by one stack, or every alert would be posted twice."""
+    others = sorted((bucket["name"], owner) for bucket in buckets
+                    if (owner := stack_of(bucket.get("description"))) not in (None, stack))
+    if others:
+        name, owner = others[0]
+        raise PlanError(
+            f"bucket {name!r} is managed by stack {owner}, and one organization is managed by "
+            f"one stack: this stack ({stack}) would duplicate its tasks. Destroy the other stack "
+            "or point this one at another organization (influxdb:org); nothing was changed")
 
 
 def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], *,

@@ -16,7 +16,7 @@ from pulumi.errors import RunError
 
 from flux import TaskSettings, TemplateError
 from flux.settings import SlackRoute
-from providers.settings import ConnectionSettings, MissingSetting
+from providers.settings import BadSetting, ConnectionSettings, MissingSetting
 
 T = TypeVar("T")
 
@@ -136,7 +136,8 @@ def _load_connection() -> ConnectionSettings:
     try:
         for name in ("url", "org", "token"):
             connection.require(name)
-    except MissingSetting as missing:
+        connection.answer_timeout()
+    except (MissingSetting, BadSetting) as missing:
         raise SettingsError(str(missing)) from None
     return connection
 

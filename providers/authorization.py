@@ -1,16 +1,17 @@
 """Authorization tokens as a Pulumi dynamic resource
 (`pulumi-python:dynamic/influxdb:AuthorizationToken`).
 
-A token is known by its org, description and permissions (compared as a set). Whether `create`
-may adopt an existing one depends on whether the server still shows its value:
+A token is known by its org, description (without the stack's mark) and permissions (compared
+as a set). Whether `create` may adopt an existing one depends on whether the server still shows
+its value:
 
 - InfluxDB 2.7 returns the value on every GET, so a token with the same identity is adopted
   (its status PATCHed to the desired one): nothing is duplicated, and the value goes to state.
 - InfluxDB 2.9 hashes tokens and returns `"token": ""`: an existing token is useless to us, since
-  the Pulumi program needs the value. Tokens with the same identity that existed before this
-  create are left alone (a warning says so: delete them by hand if nothing uses them) and a new
-  one is created. One that appears *after* an ambiguous create of ours is our own lost answer:
-  no one ever received its value, so nothing can use it, and it is deleted before trying again.
+  the Pulumi program needs the value. Unmarked ones (made by hand or by the old scripts) are left
+  alone (a warning says so: delete them by hand if nothing uses them) and a new one is created.
+  One this stack's mark claims is the object of a create of ours whose answer was lost: no one
+  ever received its value, so nothing can use it, and it is deleted before trying again.
 
 The value is a secret output (`additional_secret_outputs`) kept from state on read, never
 replaced by the empty string a 2.9 server returns. This resource always acts with the configured
@@ -27,10 +28,11 @@ from typing import Any, ClassVar
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
-from providers.base import InfluxProvider, adopt_or_create, discard, with_secret_outputs
+from providers.base import InfluxProvider, discard, with_secret_outputs
 from providers.client import InfluxClient
 from providers.inputs import failures, influx_id, status, text
 from providers.listing import Listing, Loader
+from providers.marks import stack_of, unmarked
 
 PATH = "/api/v2/authorizations"
 RESOURCE_TYPES = frozenset({
@@ -102,32 +104,35 @@ class AuthorizationTokenProvider(InfluxProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         tokens = self.listing(client, props["org_id"])
-        hidden = {found["id"] for found in tokens.objects()
-                  if same_identity(found, props) and not found.get("token")}
+        hidden = [found for found in tokens.objects()
+                  if lookalike(found, props) and not self.same_identity(found, props)]
         if hidden:
             log.warning("%d token(s) described %r with these permissions exist, but the server "
                         "does not show their values (hashed tokens); creating a new one: delete "
                         "the old ones if nothing uses them", len(hidden), props["description"])
-        token = adopt_or_create(
-            client, tokens,
-            find=lambda found: next((auth for auth in found if same_identity(auth, props)
-                                     and auth["id"] not in hidden), None),
+        return self.adopt_or_create(
+            client, props,
             adopt=lambda existing: self.adopt(client, tokens, existing, props),
             create=lambda: create(client, props),
         )
-        return CreateResult(token["id"], self.state(token, props))
 
     def adopt(self, client: InfluxClient, tokens: Listing, existing: dict,
               props: dict[str, Any]) -> dict:
         if not existing.get("token"):
-            # Made by an ambiguous create of ours whose answer was lost: no one has the value.
+            # Marked as ours, made by a create whose answer was lost: no one has the value.
             log.warning("deleting token %s, created by a request whose answer was lost",
                         existing["id"])
             discard(client, f"{PATH}/{existing['id']}", tokens, existing["id"])
             return create(client, props)
         return self.patch(client, existing["id"], existing, props) or existing
 
-    # The hooks behind read, update and delete.
+    # The hooks behind create, read, update and delete.
+    def same_identity(self, found: dict, props: dict[str, Any]) -> bool:
+        """A look-alike whose value we can read, or that a stack's mark claims (the mark
+        decides whether it is ours to adopt or another stack's)."""
+        return lookalike(found, props) and bool(found.get("token")
+                                                or stack_of(found.get("description")))
+
     def loader(self, client: InfluxClient) -> Loader:
         return client.list_authorizations
 
@@ -153,9 +158,10 @@ class AuthorizationTokenProvider(InfluxProvider):
         return self.state(token, olds)
 
 
-def same_identity(token: dict, props: dict[str, Any]) -> bool:
+def lookalike(token: dict, props: dict[str, Any]) -> bool:
+    """The same org, permissions and description, whatever stack's mark it carries."""
     return (token["orgID"] == props["org_id"]
-            and (token.get("description") or "") == props["description"]
+            and unmarked(token.get("description")) == unmarked(props["description"])
             and canonical(token["permissions"]) == canonical(props["permissions"]))
 
 

@@ -1,6 +1,7 @@
 """What the four InfluxDB providers share: configure(), check() and diff() driven by class
 attributes; read(), update() and delete() driven by small hooks; the credential each call uses
-and keeps; and the adopt-or-create loop.
+and keeps; and create-exactly-once (`providers/adoption.py`), with the removal of this stack's
+duplicates that a create whose answer came too late left behind (the next run removes them).
 
 Providers keep nothing on the instance: Pulumi pickles it into every resource's `__provider`,
 which must hold no secret and be the same for every resource of a type. Everything a call needs
@@ -10,9 +11,7 @@ comes from its arguments, the module-level settings and the listing cache.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
@@ -21,6 +20,7 @@ from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     ConfigureRequest,
+    CreateResult,
     DiffResult,
     ReadResult,
     ResourceProvider,
@@ -28,12 +28,16 @@ from pulumi.dynamic import (
 )
 
 from providers import settings
+from providers.adoption import adopt_or_create, pick
 from providers.client import CONFIGURED_TOKEN, InfluxClient
-from providers.errors import AmbiguousWrite, Conflict, NotFound, Unauthorized
+from providers.errors import NotFound, Unauthorized
 from providers.inputs import is_unknown, whole_number
 from providers.listing import Listing, Loader, listing
+from providers.marks import stack_of
 
-CREATE_ATTEMPTS = 5
+# An output set when a create lost an answer whose object never showed up: it may show up
+# later as a duplicate, so the next run updates the resource to remove it.
+LOST_ANSWER = "lost_answer"
 
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -48,6 +52,7 @@ class InfluxProvider(ResourceProvider):
 
     read(), update() and delete() use the object's API `path` and the hooks `loader()`,
     `patch()` and `outputs()`; `fetch()`, `params()` and `updated()` where a kind differs.
+    `same_identity()` says which existing object a create adopts.
     """
 
     path: ClassVar[str] = ""
@@ -73,7 +78,7 @@ class InfluxProvider(ResourceProvider):
         changed = [key for key in (*self.replace_keys, *self.update_keys)
                    if is_unknown(news.get(key)) or not self.same(key, olds.get(key), news.get(key))]
         replaces = [key for key in changed if key in self.replace_keys]
-        return DiffResult(changes=bool(changed), replaces=replaces,
+        return DiffResult(changes=bool(changed or olds.get(LOST_ANSWER)), replaces=replaces,
                           delete_before_replace=bool(replaces) and self.delete_first(olds, news))
 
     def same(self, _key: str, old: Any, new: Any) -> bool:
@@ -94,26 +99,76 @@ class InfluxProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client = self.client(news)
+        objects = self.listing(client, news["org_id"])
+        if olds.get(LOST_ANSWER):
+            self.remove_duplicates(client, objects, id_, news)
         found = self.patch(client, id_, olds, news)
         if found is None:  # nothing the server keeps changed
-            return UpdateResult({**olds, **news})
-        self.listing(client, news["org_id"]).remember(found)
-        return UpdateResult(self.updated(found, olds, news))
+            outputs = {**olds, **news}
+        else:
+            objects.remember(found)
+            outputs = self.updated(found, olds, news)
+        outputs.pop(LOST_ANSWER, None)
+        return UpdateResult(outputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self.with_fallback(props, lambda client: discard(
-            client, f"{self.path}/{id_}", self.listing(client, props["org_id"]), id_,
-            self.params(props)))
+        def remove(client: InfluxClient) -> None:
+            objects = self.listing(client, props["org_id"])
+            if props.get(LOST_ANSWER):
+                self.remove_duplicates(client, objects, id_, props)
+            discard(client, f"{self.path}/{id_}", objects, id_, self.params(props))
+        self.with_fallback(props, remove)
+
+    # Create exactly once.
+    def adopt_or_create(self, client: InfluxClient, props: dict[str, Any],
+                        adopt: Callable[[dict], dict], create: Callable[[], dict]) -> CreateResult:
+        """Adopt the object with the same identity, else create it (`providers/adoption.py`);
+        then remove this stack's duplicates of it."""
+        objects = self.listing(client, props["org_id"])
+        stack = stack_of(props.get("description"))
+        made = adopt_or_create(
+            client, objects,
+            lambda found: pick(found, lambda item: self.same_identity(item, props), stack,
+                               self.path),
+            adopt, create)
+        id_ = made.object["id"]
+        self.remove_duplicates(client, objects, id_, props)
+        outputs = self.state(made.object, props)
+        if made.unseen_creates:
+            log.warning("%s %s: %d create(s) lost their answer and did not show up; the next run "
+                        "removes them if they do", self.path, id_, made.unseen_creates)
+            outputs[LOST_ANSWER] = True
+        return CreateResult(id_, outputs)
+
+    def remove_duplicates(self, client: InfluxClient, objects: Listing, keep: str,
+                          props: dict[str, Any]) -> None:
+        """Delete the objects with this identity that this stack's mark claims, but `keep`."""
+        stack = stack_of(props.get("description"))
+        if stack is None:
+            return  # without a mark, another object of this identity may be someone else's
+        for item in objects.objects():
+            if (item["id"] != keep and self.same_identity(item, props)
+                    and stack_of(item.get("description")) == stack):
+                log.warning("deleting %s %s, a duplicate this stack made (a create whose answer "
+                            "came too late)", self.path, item["id"])
+                discard(client, f"{self.path}/{item['id']}", objects, item["id"],
+                        self.params(props))
 
     def listing(self, client: InfluxClient, org_id: str) -> Listing:
         """The cached listing of this kind of object in the org, as `client` sees it."""
         return listing(self.loader(client), org_id)
 
     def state(self, found: dict, props: dict[str, Any]) -> dict[str, Any]:
-        """The outputs for the object as the server has it, with the resource's own token."""
-        return {**self.outputs(found, props), **self.kept_credential(props)}
+        """The outputs for the object as the server has it, with the resource's own token (and
+        the lost-answer flag until an update has removed what the lost answer made)."""
+        flag = {LOST_ANSWER: True} if props.get(LOST_ANSWER) else {}
+        return {**self.outputs(found, props), **self.kept_credential(props), **flag}
 
     # Hooks.
+    def same_identity(self, found: dict, props: dict[str, Any]) -> bool:
+        """Whether the server's object is the one these inputs describe (so create adopts it)."""
+        raise NotImplementedError
+
     def loader(self, client: InfluxClient) -> Loader:
         """The client's list_* method for this kind of object."""
         raise NotImplementedError
@@ -174,34 +229,6 @@ def live(listing: Listing, id_: str, fetch: Callable[[str], dict]) -> dict | Non
         return fetch(id_)
     except NotFound:
         return None
-
-
-def adopt_or_create(
-    client: InfluxClient,
-    listing: Listing,
-    find: Callable[[list[dict]], dict | None],
-    adopt: Callable[[dict], dict],
-    create: Callable[[], dict],
-) -> dict:
-    """Adopt the object `find` picks from the listing, else create one.
-
-    A create that failed ambiguously, or lost a race (conflict), lists again and retries, so it
-    adopts what the lost answer created instead of creating a duplicate.
-    """
-    started = time.monotonic()
-    for attempt in itertools.count(1):
-        existing = find(listing.objects())
-        try:
-            made = create() if existing is None else adopt(existing)
-        except (AmbiguousWrite, Conflict) as failure:
-            if attempt >= CREATE_ATTEMPTS or time.monotonic() - started > client.retry.budget:
-                raise
-            log.warning("%s; looking for it before trying again", failure)
-            listing.reload()
-            time.sleep(client.retry.backoff(attempt))
-            continue
-        listing.remember(made)
-        return made
 
 
 def discard(client: InfluxClient, path: str, listing: Listing, id_: str,

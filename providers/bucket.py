@@ -1,8 +1,9 @@
 """InfluxDB buckets as a Pulumi dynamic resource (`pulumi-python:dynamic/influxdb:Bucket`).
 
-A bucket is known by its name within its org. `create` adopts a bucket that already has the name
-(PATCHing its retention and description to the desired ones) instead of failing on the
-duplicate; a rename or a move to another org replaces it.
+A bucket is known by its name within its org (the server keeps names unique). `create` adopts a
+bucket that already has the name (PATCHing its retention and description to the desired ones)
+instead of failing on the duplicate, unless another stack's mark is in its description; a rename
+or a move to another org replaces it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
-from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
+from providers.base import InfluxProvider, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.inputs import all_of, failures, influx_id, name, text
 from providers.listing import Loader
@@ -59,18 +60,19 @@ class BucketProvider(InfluxProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        bucket = adopt_or_create(
-            client, self.listing(client, props["org_id"]),
-            find=lambda found: next((b for b in found if b["name"] == props["name"]), None),
+        return self.adopt_or_create(
+            client, props,
             adopt=lambda existing: self.patch(client, existing["id"], bucket_settings(existing),
                                               props) or existing,
             create=lambda: client.post(PATH, {"orgID": props["org_id"], "name": props["name"],
                                               "description": props["description"],
                                               "retentionRules": rules(props)}),
         )
-        return CreateResult(bucket["id"], self.state(bucket, props))
 
-    # The hooks behind read, update and delete.
+    # The hooks behind create, read, update and delete.
+    def same_identity(self, found: dict, props: dict[str, Any]) -> bool:
+        return found["name"] == props["name"]
+
     def loader(self, client: InfluxClient) -> Loader:
         return client.list_buckets
 

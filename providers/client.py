@@ -100,6 +100,11 @@ class InfluxClient:
     def __repr__(self) -> str:
         return f"InfluxClient(url={self.url!r}, token=<hidden>)"
 
+    @property
+    def answer_timeout(self) -> float:
+        """Seconds a request waits for the server's answer before it is given up."""
+        return self._timeouts[1]
+
     # Verbs. Paths start with /api/v2; bodies and answers are JSON.
     def get(self, path: str, params: dict | None = None) -> Any:
         return self.request("GET", path, params=params)

@@ -6,6 +6,10 @@ mappings (InfluxDB 2.4+ shows one for every unmapped bucket) are never taken for
 `bucket_name` is informational (the policy pack checks database == bucket_name, messages name the
 bucket): changing only it updates the state without an API call.
 
+A mapping has no description to carry a stack's mark, but none is needed against duplicates: the
+server refuses a second mapping of the same org, database and retention policy, so a create whose
+answer was lost and the one after it never both succeed.
+
 The server decides the default flag (the first mapping of a database is always the default), so
 the outputs report what it decided.
 """
@@ -18,7 +22,7 @@ from typing import Any, ClassVar
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
-from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
+from providers.base import InfluxProvider, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.errors import CannotAdopt
 from providers.inputs import boolean, failures, influx_id, text
@@ -68,16 +72,14 @@ class DbrpProvider(InfluxProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        mapping = adopt_or_create(
-            client, self.listing(client, props["org_id"]),
-            find=lambda found: next((m for m in found if same_identity(m, props)), None),
+        return self.adopt_or_create(
+            client, props,
             adopt=lambda existing: self.adopt(client, existing, props),
             create=lambda: client.post(PATH, {
                 "orgID": props["org_id"], "bucketID": props["bucket_id"],
                 "database": props["database"], "retention_policy": props["retention_policy"],
                 "default": props["default"]}),
         )
-        return CreateResult(mapping["id"], self.state(mapping, props))
 
     def adopt(self, client: InfluxClient, existing: dict, props: dict[str, Any]) -> dict:
         if existing["bucketID"] != props["bucket_id"]:
@@ -92,8 +94,12 @@ class DbrpProvider(InfluxProvider):
                    "default": existing["default"]}
         return self.patch(client, existing["id"], current, props) or existing
 
-    # The hooks behind read, update and delete: the API wants the org ID with a mapping's ID,
-    # and wraps the mapping it answers with in "content".
+    # The hooks behind create, read, update and delete: the API wants the org ID with a
+    # mapping's ID, and wraps the mapping it answers with in "content".
+    def same_identity(self, found: dict, props: dict[str, Any]) -> bool:
+        return (not found.get("virtual") and found["database"] == props["database"]
+                and found["retention_policy"] == props["retention_policy"])
+
     def loader(self, client: InfluxClient) -> Loader:
         return client.list_dbrps
 
@@ -121,11 +127,6 @@ class DbrpProvider(InfluxProvider):
             "retention_policy": mapping["retention_policy"],
             "default": mapping["default"],
         }
-
-
-def same_identity(mapping: dict, props: dict[str, Any]) -> bool:
-    return (not mapping.get("virtual") and mapping["database"] == props["database"]
-            and mapping["retention_policy"] == props["retention_policy"])
 
 
 class Dbrp(Resource, module="influxdb", name="Dbrp"):

@@ -77,6 +77,11 @@ class AmbiguousWrite(InfluxError):
     The client never retries it; the providers look for the object and create it only if absent.
     """
 
+    @property
+    def unanswered(self) -> bool:
+        """No answer came (a timeout, a dropped connection): the server may still be at it."""
+        return self.status is None
+
 
 class ListingChanged(InfluxError):
     """A paged listing returned an ID twice: the objects changed while we were paging."""
@@ -92,6 +97,10 @@ class OrgNotReadable(Forbidden):
 
 class CannotAdopt(InfluxError):
     """An object with the same identity exists but differs in a way an update cannot fix."""
+
+
+class ManagedElsewhere(CannotAdopt):
+    """An object with the same identity is marked as managed by another stack."""
 
 
 _BY_STATUS: dict[int, type[InfluxError]] = {

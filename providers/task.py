@@ -2,15 +2,16 @@
 
 A task is known by its name within its org; its name and schedule live in the Flux script's
 `option task = {...}` block, which check() verifies against the `name` input. `create` adopts a
-task with the same name (the oldest, with a warning, if several share it: the server does not
-keep names unique), PATCHing its flux, status and description. Updates send only those three
+task with the same name (this stack's, else an unmarked one, the oldest with a warning if several
+share it: the server does not keep names unique; never one another stack's mark claims),
+PATCHing its flux, status and description, and deletes this stack's other tasks of that name
+(duplicates left by a create whose answer came too late). Updates send only those three
 fields, never name/every/offset, which would make the server rewrite and reformat the script and
 so cause a diff on every run.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -18,15 +19,13 @@ from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
 from flux.options import script_problem
-from providers.base import InfluxProvider, adopt_or_create, secret_token, with_secret_outputs
+from providers.base import InfluxProvider, secret_token, with_secret_outputs
 from providers.client import InfluxClient
 from providers.inputs import all_of, failures, influx_id, name, status, text
 from providers.listing import Loader
 
 PATH = "/api/v2/tasks"
 EDITABLE = ("flux", "status", "description")
-
-log = logging.getLogger(__name__)
 
 
 # Schema and check.
@@ -61,16 +60,17 @@ class TaskProvider(InfluxProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        task = adopt_or_create(
-            client, self.listing(client, props["org_id"]),
-            find=lambda found: oldest_named(found, props["name"]),
+        return self.adopt_or_create(
+            client, props,
             adopt=lambda existing: self.patch(client, existing["id"], existing, props) or existing,
             create=lambda: client.post(PATH, {"orgID": props["org_id"], **{
                 key: props[key] for key in EDITABLE}}),
         )
-        return CreateResult(task["id"], self.state(task, props))
 
-    # The hooks behind read, update and delete.
+    # The hooks behind create, read, update and delete.
+    def same_identity(self, found: dict, props: dict[str, Any]) -> bool:
+        return found["name"] == props["name"]
+
     def loader(self, client: InfluxClient) -> Loader:
         return client.list_tasks
 
@@ -95,15 +95,6 @@ class TaskProvider(InfluxProvider):
             "offset": task.get("offset") or "",
             "owner_id": task.get("ownerID") or "",
         }
-
-
-def oldest_named(found: list[dict], wanted: str) -> dict | None:
-    named = sorted((task for task in found if task["name"] == wanted),
-                   key=lambda task: (task.get("createdAt", ""), task["id"]))
-    if len(named) > 1:
-        log.warning("%d tasks are named %r; adopting the oldest (%s), leaving %s alone",
-                    len(named), wanted, named[0]["id"], ", ".join(t["id"] for t in named[1:]))
-    return named[0] if named else None
 
 
 class Task(Resource, module="influxdb", name="Task"):

@@ -18,12 +18,14 @@ from pulumi.dynamic import ResourceProvider
 from providers.authorization import AuthorizationTokenProvider
 from providers.bucket import BucketProvider
 from providers.dbrp import DbrpProvider
+from providers.marks import marked, unmarked
 from providers.task import TaskProvider
 from testbed.engine.provider_host import ProviderHost, is_secret, secret
 from testbed.influx.seed import add_bucket
 from testbed.influx.server import InfluxOrg, InfluxServer
 
 OTHER_ID = "0123456789abcdef"  # a well-formed ID that is not this org's
+STACK = "provider-tests/it"  # the stack whose mark the inputs carry
 
 
 @contextmanager
@@ -107,7 +109,7 @@ class Kind:
 
 def _bucket_inputs(org: InfluxOrg) -> dict:
     return {"org_id": org.id, "name": unique("app"), "retention_seconds": 3600,
-            "description": "an app"}
+            "description": marked("an app", STACK)}
 
 
 def _bucket_seen(bucket: dict) -> dict:
@@ -127,19 +129,21 @@ def _permissions(org: InfluxOrg | str, action: str = "read") -> list[dict]:
 
 
 def _token_inputs(org: InfluxOrg) -> dict:
-    return {"org_id": org.id, "description": unique("token"), "permissions": _permissions(org),
+    return {"org_id": org.id, "description": marked(unique("token"), STACK),
+            "permissions": _permissions(org),
             "status": "active"}
 
 
 def _task_inputs(org: InfluxOrg) -> dict:
     name = unique("task")
     return {"org_id": org.id, "name": name, "flux": task_flux(name), "status": "active",
-            "description": "a task"}
+            "description": marked("a task", STACK)}
 
 
 BUCKET = Kind(
     "Bucket", BucketProvider(), "/api/v2/buckets", "buckets", _bucket_inputs,
-    in_place=lambda inputs: {**inputs, "retention_seconds": 7200, "description": "longer"},
+    in_place=lambda inputs: {**inputs, "retention_seconds": 7200,
+                             "description": marked("longer", STACK)},
     replacing=lambda inputs: {**inputs, "name": unique("renamed")},
     by_hand=lambda inputs: {"orgID": inputs["org_id"], "name": inputs["name"],
                             "retentionRules": [{"type": "expire", "everySeconds": 0}]},
@@ -160,9 +164,11 @@ DBRP = Kind(
 TOKEN = Kind(
     "AuthorizationToken", AuthorizationTokenProvider(), "/api/v2/authorizations",
     "authorizations", _token_inputs,
-    in_place=lambda inputs: {**inputs, "status": "inactive", "description": unique("renamed")},
+    in_place=lambda inputs: {**inputs, "status": "inactive",
+                             "description": marked(unique("renamed"), STACK)},
     replacing=lambda inputs: {**inputs, "permissions": _permissions(inputs["org_id"], "write")},
-    by_hand=lambda inputs: {"orgID": inputs["org_id"], "description": inputs["description"],
+    by_hand=lambda inputs: {"orgID": inputs["org_id"],
+                            "description": unmarked(inputs["description"]),
                             "permissions": inputs["permissions"], "status": "inactive"},
     hand_edit={"status": "inactive"},
     observe=lambda token: {key: token.get(key, "") for key in ("status", "description")},
@@ -170,7 +176,7 @@ TOKEN = Kind(
 TASK = Kind(
     "Task", TaskProvider(), "/api/v2/tasks", "tasks", _task_inputs,
     in_place=lambda inputs: {**inputs, "flux": task_flux(inputs["name"], "2h"),
-                             "status": "inactive", "description": "slower"},
+                             "status": "inactive", "description": marked("slower", STACK)},
     replacing=lambda inputs: {**inputs, "org_id": OTHER_ID},
     by_hand=lambda inputs: {"orgID": inputs["org_id"], "flux": task_flux(inputs["name"], "5m"),
                             "description": "made by hand"},

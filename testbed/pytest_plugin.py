@@ -119,12 +119,14 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., 
     """Makes the engine for one stack: the real Pulumi CLI or the stand-in (tests run under both).
 
     Takes the engines' common arguments: `project_dir`, `stack`, `config`, `secret_config_keys`,
-    `env`.
+    `env`. Each stack keeps its state in a backend of its own.
     """
     def make(**arguments: Any) -> Engine | PulumiCli:
+        place = tmp_path / arguments.get("stack", "dev")
+        place.mkdir(exist_ok=True)
         if request.param == "cli":
-            return PulumiCli(state_dir=tmp_path / "pulumi", **arguments)
-        return Engine(state_path=tmp_path / "state.json", **arguments)
+            return PulumiCli(state_dir=place / "pulumi", **arguments)
+        return Engine(state_path=place / "state.json", **arguments)
     return make
 
 

@@ -14,6 +14,7 @@ import requests
 
 from flux.settings import TaskSettings
 from testbed.alerts import Monitoring, set_secret
+from providers.marks import marked
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret
 from testbed.engine.stand_in import Engine
@@ -30,6 +31,8 @@ WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 APP_TASK_KINDS = ("restarts", "state_checks", "cpu_checks")
 GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks", "_slack_notify_cpu_checks",
                 "_slack_notify_disk_checks")
+STACK = "rubin-influx-tools/dev"  # the project and the stack the engines run
+TASK_TOKEN = marked("rubin-influx-tools: task management", STACK)
 
 
 # --- The org, as InfluxDB sees it --------------------------------------------------------------
@@ -130,7 +133,7 @@ def test_first_up_creates_exactly_the_planned_objects(engine, monitored_org):
     assert all(mapping["default"] for mapping in mappings.values())
     assert {"multiapp_", "alerted_"} <= bucket_names(monitored_org)
     assert [a["description"] for a in authorizations(monitored_org)].count(
-        "rubin-influx-tools: task management") == 1
+        TASK_TOKEN) == 1
     assert result.outputs["apps"] == list(APPS)
     assert result.outputs["counts"] == {"buckets": 6, "apps": 3, "mappings": 6, "tasks": 13}
     assert any("3 apps; new apps: gafaelfawr, mobu, nublado" in line for line in result.log)
@@ -496,7 +499,7 @@ def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, mo
     assert [task["name"] for task in tasks(monitored_org)] == ["hand made"]
     assert stored_mappings(monitored_org) == []
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "multiapp_", "alerted_"}
-    assert all(a["description"] != "rubin-influx-tools: task management"
+    assert all(a["description"] != TASK_TOKEN
                for a in authorizations(monitored_org))
     assert engine.state().resources == {}
 
@@ -535,7 +538,7 @@ def task_token(result: Result) -> str:
 def test_the_scoped_token_holds_only_task_and_org_read_permissions(engine, monitored_org):
     succeeded(engine.up())
     token = next(a for a in authorizations(monitored_org)
-                 if a["description"] == "rubin-influx-tools: task management")
+                 if a["description"] == TASK_TOKEN)
 
     granted = {(p["action"], p["resource"]["type"]) for p in token["permissions"]}
 
@@ -548,7 +551,7 @@ def test_tasks_are_written_with_the_scoped_token_and_the_rest_with_the_operator_
         engine, monitored_org, emulator):
     succeeded(engine.up())
     scoped_id = next(a["id"] for a in authorizations(monitored_org)
-                     if a["description"] == "rubin-influx-tools: task management")
+                     if a["description"] == TASK_TOKEN)
     log = [entry for entry in emulator.request_log() if entry["method"] in WRITES]
 
     task_writes = [entry for entry in log if entry["path"].startswith("/api/v2/tasks")]
@@ -562,7 +565,7 @@ def test_tasks_are_written_with_the_scoped_token_and_the_rest_with_the_operator_
 def test_an_inactive_scoped_token_stops_task_updates(engine, monitored_org):
     up = succeeded(engine.up())
     token = next(a for a in authorizations(monitored_org)
-                 if a["description"] == "rubin-influx-tools: task management")
+                 if a["description"] == TASK_TOKEN)
     monitored_org.server.api("PATCH", f"/api/v2/authorizations/{token['id']}",
                              json={"status": "inactive"}).raise_for_status()
     engine.config["rubin-influx-tools:checkEvery"] = "10m"
@@ -582,7 +585,7 @@ def test_refresh_and_destroy_with_an_inactive_scoped_token_keep_and_then_remove_
         engine, monitored_org):
     succeeded(engine.up())
     token = next(a for a in authorizations(monitored_org)
-                 if a["description"] == "rubin-influx-tools: task management")
+                 if a["description"] == TASK_TOKEN)
     monitored_org.server.api("PATCH", f"/api/v2/authorizations/{token['id']}",
                              json={"status": "inactive"}).raise_for_status()
 
@@ -673,7 +676,7 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
                                                                               monitored_org):
     succeeded(engine.up())
     lost = next(a for a in authorizations(monitored_org)
-                if a["description"] == "rubin-influx-tools: task management")
+                if a["description"] == TASK_TOKEN)
     monitored_org.server.api("DELETE", f"/api/v2/authorizations/{lost['id']}").raise_for_status()
 
     refreshed = succeeded(engine.refresh())

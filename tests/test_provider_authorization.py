@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from providers.marks import unmarked
 from testbed.engine.provider_host import ProviderError
 from testbed.influx.contract import scoped_token
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
@@ -23,7 +24,9 @@ def hashed_org(hashed_emulator: InfluxServer) -> Iterator[InfluxOrg]:
 
 
 def tokens_described(org: InfluxOrg, description: str) -> list[dict]:
-    return [token for token in TOKEN.listed(org) if token.get("description") == description]
+    """The org's tokens with this description, whatever stack's mark they carry."""
+    return [token for token in TOKEN.listed(org)
+            if unmarked(token.get("description")) == unmarked(description)]
 
 
 def can_list_buckets(org: InfluxOrg, token: str) -> bool:
