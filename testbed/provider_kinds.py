@@ -29,12 +29,15 @@ STACK = "provider-tests/it"  # the stack whose mark the inputs carry
 
 
 @contextmanager
-def provider_host(server: InfluxServer, token: str | None = None,
-                  url: str | None = None) -> Iterator[ProviderHost]:
-    """A fresh provider host (so a fresh listing cache) configured as a stack would be."""
-    with ProviderHost(env={"INFLUXDB_URL": "", "INFLUXDB_TOKEN": "", "INFLUXDB_ORG": ""}) as host:
+def provider_host(server: InfluxServer, token: str | None = None, url: str | None = None,
+                  timeout: float | None = None) -> Iterator[ProviderHost]:
+    """A fresh provider host (so a fresh listing cache) configured as a stack would be
+    (`timeout`: influxdb:timeout, when not the default)."""
+    with ProviderHost(env={"INFLUXDB_URL": "", "INFLUXDB_TOKEN": "", "INFLUXDB_ORG": "",
+                           "INFLUXDB_TIMEOUT": ""}) as host:
         host.configure({"influxdb:url": url or server.url, "influxdb:org": server.org,
-                        "influxdb:token": secret(token or server.token)})
+                        "influxdb:token": secret(token or server.token),
+                        **({"influxdb:timeout": str(timeout)} if timeout else {})})
         yield host
 
 

@@ -485,6 +485,37 @@ def test_the_stacks_own_buckets_may_get_a_shorter_retention(engine, monitored_or
     assert alerted["retentionRules"][0]["everySeconds"] == 2 * 3600
 
 
+def test_every_object_the_program_makes_names_its_stack(engine, monitored_org):
+    succeeded(engine.up())
+
+    mark = f"(managed by stack {STACK})"
+    assert all(task["description"].endswith(mark) for task in tasks(monitored_org))
+    assert TASK_TOKEN in [token["description"] for token in authorizations(monitored_org)]
+    owned = [bucket for bucket in monitored_org.server.api(
+        "GET", "/api/v2/buckets", params={"orgID": monitored_org.id}).json()["buckets"]
+        if bucket["name"] in ("multiapp_", "alerted_")]
+    assert len(owned) == 2 and all(bucket["description"].endswith(mark) for bucket in owned)
+
+
+def test_a_second_stack_on_the_same_org_stops_before_any_change_naming_the_first(
+        engine, monitored_org, new_engine):
+    succeeded(engine.up())
+    before = (sorted(task["id"] for task in tasks(monitored_org)),
+              sorted(token["id"] for token in authorizations(monitored_org)))
+    second = new_engine(stack="staging", config=connection(monitored_org),
+                        secret_config_keys={"influxdb:token"})
+
+    result = second.up()
+
+    assert result.error is not None
+    assert f"is managed by stack {STACK}" in result.error
+    assert "one organization is managed by one stack" in result.error
+    assert not set(ops(result)) & {"create", "update", "delete", "replace"}
+    assert (sorted(task["id"] for task in tasks(monitored_org)),
+            sorted(token["id"] for token in authorizations(monitored_org))) == before
+    assert set(ops(succeeded(engine.up()))) == {"same"}
+
+
 def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, monitored_org):
     server = monitored_org.server
     server.api("POST", "/api/v2/tasks", json={
@@ -700,6 +731,7 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
      "diskWarnPercent (85) must be below diskDangerPercent (50)"),
     ("rubin-influx-tools:checkEvery", "48h", "twice checkEvery='48h' plus notifyEvery='1m'"),
     ("influxdb:org", "", "influxdb:org"),
+    ("influxdb:timeout", "soon", "influxdb:timeout is 'soon'"),
     # The CLI refuses them too, by its check of the type Pulumi.yaml declares.
     ("rubin-influx-tools:ignoreBuckets", "mobu", "ignoreBuckets"),
     ("rubin-influx-tools:ignoreBuckets", {"mobu": True}, "ignoreBuckets"),

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from providers.marks import unmarked
+from providers.settings import DEFAULT_TIMEOUT
 from testbed.engine.provider_host import ProviderError
 from testbed.influx.contract import scoped_token
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
@@ -63,6 +65,19 @@ def test_a_token_made_by_a_create_whose_answer_was_lost_is_replaced_when_values_
                                 after_commit=True, drop=True)
     with provider_host(hashed_org.server) as host:
         id_, outs, _ = check_and_create(host, TOKEN, inputs)
+    assert [token["id"] for token in tokens_described(hashed_org, inputs["description"])] == [id_]
+    assert can_list_buckets(hashed_org, outs["token"])
+
+
+def test_a_token_answered_after_the_timeout_ends_as_one_usable_token_when_values_are_hidden(
+        hashed_org: InfluxOrg):
+    inputs = TOKEN.inputs(hashed_org)
+    late = DEFAULT_TIMEOUT + 1  # lands a second after the client gave up
+    hashed_org.server.add_fault(method="POST", path_prefix=TOKEN.path, count=1, delay_s=late)
+    with provider_host(hashed_org.server) as host:
+        started = time.monotonic()
+        id_, outs, _ = check_and_create(host, TOKEN, inputs)
+    time.sleep(max(0.0, started + late + 0.5 - time.monotonic()))  # until it has landed
     assert [token["id"] for token in tokens_described(hashed_org, inputs["description"])] == [id_]
     assert can_list_buckets(hashed_org, outs["token"])
 
