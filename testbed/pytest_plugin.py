@@ -23,6 +23,7 @@ from testbed.engine.stand_in import Engine
 from testbed.flux_checker import FluxChecker
 from testbed.influx.differences import ON_INFLUXD
 from testbed.influx.influxd import start_server
+from testbed.influx.seed import seed_monitored
 from testbed.influx.server import (
     InfluxOrg,
     InfluxServer,
@@ -143,3 +144,9 @@ def flux_checker() -> FluxChecker:
     checker = FluxChecker()
     yield checker
     checker.close()
+
+
+@pytest.fixture
+def monitored_org(org: InfluxOrg) -> InfluxOrg:
+    """A fresh org as the monitoring InfluxDB has it: app buckets and a host-level bucket."""
+    return seed_monitored(org)

@@ -16,18 +16,23 @@ from flux.settings import TaskSettings
 from testbed.alerts import Monitoring, set_secret
 from providers.marks import marked
 from testbed.engine.cli import PulumiCli
-from testbed.engine.result import Result, Secret
+from testbed.engine.result import Result, Secret, succeeded
 from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
 from testbed.influx.contract import scoped_token
-from testbed.influx.seed import add_bucket
+from testbed.influx.holdings import (
+    WRITES,
+    authorizations,
+    bucket_names,
+    stored_mappings,
+    tasks,
+    writes,
+)
+from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket
 from testbed.influx.server import InfluxOrg
 from testbed.influx.telegraf import Container, write
 from testbed.slack import FakeSlack
 
-APPS = ("gafaelfawr", "mobu", "nublado")
-HOST_BUCKET = "roundtable_internal_"
-WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 APP_TASK_KINDS = ("restarts", "state_checks", "cpu_checks")
 GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks", "_slack_notify_cpu_checks",
                 "_slack_notify_disk_checks")
@@ -41,69 +46,22 @@ def delete_bucket(org: InfluxOrg, name: str) -> None:
     org.server.api("DELETE", f"/api/v2/buckets/{bucket.json()['buckets'][0]['id']}")
 
 
-def tasks(org: InfluxOrg) -> list[dict]:
-    return org.server.api("GET", "/api/v2/tasks",
-                          params={"orgID": org.id, "limit": 500}).json()["tasks"]
-
-
-def stored_mappings(org: InfluxOrg) -> list[dict]:
-    content = org.server.api("GET", "/api/v2/dbrps", params={"orgID": org.id}).json()["content"]
-    return [mapping for mapping in content if not mapping["virtual"]]
-
-
-def bucket_names(org: InfluxOrg) -> set[str]:
-    response = org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id, "limit": 100})
-    return {bucket["name"] for bucket in response.json()["buckets"]}
-
-
-def authorizations(org: InfluxOrg) -> list[dict]:
-    return org.server.api("GET", "/api/v2/authorizations",
-                          params={"orgID": org.id}).json()["authorizations"]
-
-
 def app_task_names(*apps: str) -> set[str]:
     return {f"{app.capitalize()} {kind}" for app in apps for kind in APP_TASK_KINDS}
 
 
-def writes(server) -> list[tuple[str, str]]:
-    return [(entry["method"], entry["path"]) for entry in server.request_log()
-            if entry["method"] in WRITES]
-
-
-def ops(result: Result) -> Counter:
-    return Counter(step.op for step in result.steps)
-
-
 # --- Fixtures -----------------------------------------------------------------------------------
 @pytest.fixture
-def monitored_org(org: InfluxOrg) -> InfluxOrg:
-    """An org as the monitoring InfluxDB has it: app buckets and a host-level bucket."""
-    for app in APPS:
-        add_bucket(org, app)
-    add_bucket(org, HOST_BUCKET, 30 * 86400)
-    return org
-
-
-@pytest.fixture
 def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
-    return new_engine(stack="dev", config=connection(monitored_org),
+    return new_engine(stack="dev", config=monitored_org.stack_config(),
                       secret_config_keys={"influxdb:token"})
 
 
 @pytest.fixture
 def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
     """The real CLI alone, for what only it does (its flags, its logs)."""
-    return PulumiCli(state_dir=tmp_path / "pulumi", config=connection(monitored_org),
+    return PulumiCli(state_dir=tmp_path / "pulumi", config=monitored_org.stack_config(),
                      secret_config_keys={"influxdb:token"})
-
-
-def connection(org: InfluxOrg) -> dict[str, str]:
-    return {"influxdb:url": org.url, "influxdb:org": org.name, "influxdb:token": org.token}
-
-
-def succeeded(result: Result) -> Result:
-    assert result.error is None, result.error
-    return result
 
 
 # --- Scenarios ----------------------------------------------------------------------------------
@@ -111,7 +69,7 @@ def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, m
                                                                        emulator):
     result = succeeded(engine.preview())
 
-    assert set(ops(result)) == {"create"}
+    assert set(result.ops()) == {"create"}
     assert set(result.names("create")) == {
         *(f"mapping/{name}" for name in (*APPS, HOST_BUCKET, "multiapp_", "alerted_")),
         "bucket/multiapp_", "bucket/alerted_", "token/tasks",
@@ -123,7 +81,7 @@ def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, m
 def test_first_up_creates_exactly_the_planned_objects(engine, monitored_org):
     result = succeeded(engine.up())
 
-    assert ops(result) == {"create": 22}
+    assert result.ops() == {"create": 22}
     assert sorted(task["name"] for task in tasks(monitored_org)) == sorted(
         [*app_task_names(*APPS), *GLOBAL_TASKS])
     mappings = {m["database"]: m for m in stored_mappings(monitored_org)}
@@ -145,7 +103,7 @@ def test_second_up_is_all_same_and_writes_nothing(engine, emulator):
 
     result = succeeded(engine.up())
 
-    assert set(ops(result)) == {"same"}
+    assert set(result.ops()) == {"same"}
     assert writes(emulator) == []
 
 
@@ -169,7 +127,7 @@ def test_a_new_app_bucket_gets_only_its_own_objects(engine, monitored_org, emula
     assert sorted(result.names("create")) == [
         "mapping/sasquatch", "task/Sasquatch cpu_checks", "task/Sasquatch restarts",
         "task/Sasquatch state_checks"]
-    assert set(ops(result)) == {"create", "same"}
+    assert set(result.ops()) == {"create", "same"}
     assert Counter(method for method, _ in writes(emulator)) == {"POST": 4}
     assert any("new apps: sasquatch; removed apps: none" in line for line in result.log)
 
@@ -182,7 +140,7 @@ def test_a_removed_app_bucket_loses_only_its_own_objects(engine, monitored_org):
 
     assert sorted(result.names("delete")) == [
         "mapping/mobu", "task/Mobu cpu_checks", "task/Mobu restarts", "task/Mobu state_checks"]
-    assert set(ops(result)) == {"delete", "same"}
+    assert set(result.ops()) == {"delete", "same"}
     assert not app_task_names("mobu") & {task["name"] for task in tasks(monitored_org)}
     assert len(tasks(monitored_org)) == 10
 
@@ -219,7 +177,7 @@ def test_a_template_change_updates_tasks_in_place(engine, monitored_org):
     result = succeeded(engine.up())
 
     assert sorted(result.names("update")) == sorted(f"task/{n}" for n in app_task_names(*APPS))
-    assert "replace" not in ops(result)
+    assert "replace" not in result.ops()
     after = {task["name"]: task for task in tasks(monitored_org)}
     assert {name: task["id"] for name, task in after.items()} == ids
     assert after["Nublado restarts"]["every"] == "10m"
@@ -252,7 +210,7 @@ def test_first_up_on_an_org_of_the_old_scripts_adopts_instead_of_duplicating(eng
     assert max(databases.values()) == 1
     adopted = {state.name: state.id for state in engine.state().resources.values()}
     assert adopted["bucket/multiapp_"] == old_multiapp
-    assert set(ops(result)) == {"create"}
+    assert set(result.ops()) == {"create"}
 
 
 def test_losing_most_app_buckets_at_once_stops_the_run_and_deletes_nothing(
@@ -268,7 +226,7 @@ def test_losing_most_app_buckets_at_once_stops_the_run_and_deletes_nothing(
 
     assert result.error is not None
     assert "allowMassDeletion" in result.error
-    assert "delete" not in ops(result)
+    assert "delete" not in result.ops()
     assert writes(emulator) == []
     assert len(tasks(monitored_org)) == before
 
@@ -454,7 +412,7 @@ def test_a_lost_page_of_the_bucket_listing_deletes_nothing(engine, monitored_org
 
     assert result.error is not None
     assert "the bucket listing left out 56 buckets that InfluxDB still has" in result.error
-    assert "delete" not in ops(result)
+    assert "delete" not in result.ops()
     assert len(tasks(monitored_org)) == before
 
 
@@ -502,7 +460,7 @@ def test_a_second_stack_on_the_same_org_stops_before_any_change_naming_the_first
     succeeded(engine.up())
     before = (sorted(task["id"] for task in tasks(monitored_org)),
               sorted(token["id"] for token in authorizations(monitored_org)))
-    second = new_engine(stack="staging", config=connection(monitored_org),
+    second = new_engine(stack="staging", config=monitored_org.stack_config(),
                         secret_config_keys={"influxdb:token"})
 
     result = second.up()
@@ -510,10 +468,10 @@ def test_a_second_stack_on_the_same_org_stops_before_any_change_naming_the_first
     assert result.error is not None
     assert f"is managed by stack {STACK}" in result.error
     assert "one organization is managed by one stack" in result.error
-    assert not set(ops(result)) & {"create", "update", "delete", "replace"}
+    assert not set(result.ops()) & {"create", "update", "delete", "replace"}
     assert (sorted(task["id"] for task in tasks(monitored_org)),
             sorted(token["id"] for token in authorizations(monitored_org))) == before
-    assert set(ops(succeeded(engine.up()))) == {"same"}
+    assert set(succeeded(engine.up()).ops()) == {"same"}
 
 
 def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, monitored_org):
@@ -526,7 +484,7 @@ def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, mo
 
     result = succeeded(engine.destroy())
 
-    assert ops(result) == {"delete": 22}
+    assert result.ops() == {"delete": 22}
     assert [task["name"] for task in tasks(monitored_org)] == ["hand made"]
     assert stored_mappings(monitored_org) == []
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "multiapp_", "alerted_"}
@@ -544,7 +502,7 @@ def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_t
 
     result = succeeded(engine.destroy())
 
-    assert ops(result) == {"delete": 22}
+    assert result.ops() == {"delete": 22}
     assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET}
 
@@ -655,8 +613,8 @@ def test_a_rotated_token_and_a_moved_url_need_only_new_settings(monitored_org, n
     old_address.close()
 
     refreshed = succeeded(engine.refresh())
-    assert set(ops(refreshed)) == {"refresh-same"}
-    assert set(ops(succeeded(engine.up()))) == {"same"}
+    assert set(refreshed.ops()) == {"refresh-same"}
+    assert set(succeeded(engine.up()).ops()) == {"same"}
     succeeded(engine.destroy())
     assert tasks(monitored_org) == [] and stored_mappings(monitored_org) == []
 

@@ -6,6 +6,7 @@ refresh, `refresh-same`, `refresh-update` (drift: the state changed) and `refres
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,17 @@ class Result:
     def names(self, op: str) -> list[str]:
         """Names of the resources that took this step, in execution order."""
         return [step.name for step in self.steps if step.op == op]
+
+    def ops(self) -> Counter:
+        """How many steps of each op."""
+        return Counter(step.op for step in self.steps)
+
+
+def succeeded(result: Result) -> Result:
+    """The result, asserted to be a success (the error shown otherwise)."""
+    __tracebackhide__ = True
+    assert result.error is None, result.error
+    return result
 
 
 class StackEngine:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from testbed.influx.server import InfluxOrg, InfluxServer
 
+APPS = ("gafaelfawr", "mobu", "nublado")
+HOST_BUCKET = "roundtable_internal_"
+
 
 def org_named(server: InfluxServer, name: str) -> InfluxOrg:
     """An existing org of the server, by name."""
@@ -22,3 +25,11 @@ def add_bucket(org: InfluxOrg, name: str, retention_seconds: int = 0) -> dict:
         "retentionRules": [{"type": "expire", "everySeconds": retention_seconds}]})
     response.raise_for_status()
     return response.json()
+
+
+def seed_monitored(org: InfluxOrg) -> InfluxOrg:
+    """The org as the monitoring InfluxDB has it: the APPS' buckets and a host-level bucket."""
+    for app in APPS:
+        add_bucket(org, app)
+    add_bucket(org, HOST_BUCKET, 30 * 86400)
+    return org

@@ -102,6 +102,10 @@ class InfluxOrg:
     def token(self) -> str:
         return self.server.token
 
+    def stack_config(self) -> dict[str, str]:
+        """The `influxdb:` stack config that points a stack at this org (the token: secret)."""
+        return {"influxdb:url": self.url, "influxdb:org": self.name, "influxdb:token": self.token}
+
 
 def start_emulator(*, hashed_tokens: bool = False, org: str = "rubin",
                    onboard: bool = True) -> InfluxServer:
