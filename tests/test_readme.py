@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from providers.settings import ENVIRONMENT
+
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
 SETTINGS = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
@@ -28,9 +30,8 @@ def test_every_project_setting_is_documented_with_its_default():
 
 
 def test_every_connection_setting_and_its_environment_fallback_is_documented():
-    for key, variable in (("influxdb:url", "INFLUXDB_URL"), ("influxdb:org", "INFLUXDB_ORG"),
-                          ("influxdb:token", "INFLUXDB_TOKEN")):
-        assert re.search(rf"^\| `{key}`.*`{variable}`", README, re.MULTILINE), key
+    for name, variable in ENVIRONMENT.items():
+        assert re.search(rf"^\| `influxdb:{name}`.*`{variable}`", README, re.MULTILINE), name
 
 
 def test_the_readme_commands_are_the_makefile_targets_ci_runs():
