@@ -110,7 +110,7 @@ class AuthorizationTokenProvider(InfluxProvider):
             log.warning("%d token(s) described %r with these permissions exist, but the server "
                         "does not show their values (hashed tokens); creating a new one: delete "
                         "the old ones if nothing uses them", len(hidden), props["description"])
-        return self.adopt_or_create(
+        return self.create_once(
             client, props,
             adopt=lambda existing: self.adopt(client, tokens, existing, props),
             create=lambda: create(client, props),

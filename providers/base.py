@@ -120,8 +120,8 @@ class InfluxProvider(ResourceProvider):
         self.with_fallback(props, remove)
 
     # Create exactly once.
-    def adopt_or_create(self, client: InfluxClient, props: dict[str, Any],
-                        adopt: Callable[[dict], dict], create: Callable[[], dict]) -> CreateResult:
+    def create_once(self, client: InfluxClient, props: dict[str, Any],
+                    adopt: Callable[[dict], dict], create: Callable[[], dict]) -> CreateResult:
         """Adopt the object with the same identity, else create it (`providers/adoption.py`);
         then remove this stack's duplicates of it."""
         objects = self.listing(client, props["org_id"])

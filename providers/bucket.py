@@ -60,7 +60,7 @@ class BucketProvider(InfluxProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        return self.adopt_or_create(
+        return self.create_once(
             client, props,
             adopt=lambda existing: self.patch(client, existing["id"], bucket_settings(existing),
                                               props) or existing,

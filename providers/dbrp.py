@@ -72,7 +72,7 @@ class DbrpProvider(InfluxProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        return self.adopt_or_create(
+        return self.create_once(
             client, props,
             adopt=lambda existing: self.adopt(client, existing, props),
             create=lambda: client.post(PATH, {

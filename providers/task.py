@@ -60,7 +60,7 @@ class TaskProvider(InfluxProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        return self.adopt_or_create(
+        return self.create_once(
             client, props,
             adopt=lambda existing: self.patch(client, existing["id"], existing, props) or existing,
             create=lambda: client.post(PATH, {"orgID": props["org_id"], **{
