@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from flux.settings import TaskSettings
-from testbed.alerts import Monitoring, set_secret
 from providers.marks import marked
+from testbed.alerts import Monitoring, set_secret
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
 from testbed.engine.stand_in import Engine
@@ -368,7 +368,7 @@ def test_quieting_noisy_pods_updates_only_the_app_tasks_that_report_them(engine,
 
     assert set(ignoring.names("update")) == {f"task/{name}" for name in app_task_names(*APPS)}
     assert set(quiet.names("update")) == {f"task/{app.capitalize()} state_checks" for app in APPS}
-    assert set(ops(ignoring)) == set(ops(quiet)) == {"same", "update"}
+    assert set(ignoring.ops()) == set(quiet.ops()) == {"same", "update"}
     flux = {task["name"]: task["flux"] for task in tasks(monitored_org)}
     assert "/^(?:prepull-.*)$/" in flux["Mobu restarts"]
     assert "alertPendingPods = false" in flux["Mobu state_checks"]
