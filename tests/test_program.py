@@ -591,7 +591,8 @@ def org_operator_token(org: InfluxOrg) -> str:
     me = org.server.api("GET", "/api/v2/me").json()["id"]
     return scoped_token(org, *((action, kind, None) for action in ("read", "write")
                                for kind in ("buckets", "dbrp", "tasks", "authorizations")),
-                        ("read", "orgs", org.id), ("read", "users", me), ("write", "users", me))
+                        ("read", "orgs", org.id), ("read", "secrets", None),
+                        ("read", "users", me), ("write", "users", me))
 
 
 def delete_token(org: InfluxOrg, token: str) -> None:
