@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from flux.tasks import APP_KINDS, GLOBAL_KINDS, task_name
 from providers.marks import stack_of, unmarked
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, StackEngine, succeeded
@@ -121,10 +122,8 @@ def our_tokens(org: InfluxOrg) -> list[dict]:
 def assert_exactly_the_plan(org: InfluxOrg) -> None:
     """Every object of the plan once: no duplicate of any."""
     names = Counter(task["name"] for task in tasks(org))
-    expected = {f"{app.capitalize()} {kind}" for app in apps(org)
-                for kind in ("restarts", "state_checks")}
-    expected |= {f"_slack_notify_{kind}" for kind in ("restarts", "state_checks", "disk_checks")}
-    assert names == Counter(expected)
+    expected = {task_name(app, kind) for app in apps(org) for kind in APP_KINDS}
+    assert names == Counter({*expected, *(task_name(None, kind) for kind in GLOBAL_KINDS)})
     assert len(our_tokens(org)) == 1
     mappings = Counter(mapping["database"] for mapping in stored_mappings(org))
     assert mappings == Counter({*apps(org), HOST_BUCKET, "multiapp_", "alerted_"})

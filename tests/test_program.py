@@ -313,7 +313,7 @@ def test_routing_a_cluster_to_its_channel_updates_only_the_notifiers(engine, mon
     notifiers = {"task/_slack_notify_restarts", "task/_slack_notify_state_checks",
                  "task/_slack_notify_cpu_checks", "task/_slack_notify_disk_checks"}
     assert set(routed.names("update")) == notifiers
-    assert set(ops(routed)) == {"same", "update"}
+    assert set(routed.ops()) == {"same", "update"}
     assert any(line.removeprefix("warning: ").startswith(
         f"org {monitored_org.name} has no secret 'slack_webhook_summit'") for line in routed.log)
     flux = {task["name"]: task["flux"] for task in tasks(monitored_org)}
