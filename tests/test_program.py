@@ -395,7 +395,7 @@ def test_buckets_of_any_accepted_name_are_monitored_or_left_out_with_a_warning(
         assert any(f"bucket {name!r} is not monitored" in line and "ignoreBuckets" in line
                    for line in result.log), name
     assert " " in {mapping["database"] for mapping in stored_mappings(monitored_org)}
-    assert set(ops(succeeded(engine.up()))) == {"same"}
+    assert set(succeeded(engine.up()).ops()) == {"same"}
 
 
 def test_a_lost_page_of_the_bucket_listing_deletes_nothing(engine, monitored_org, emulator):
