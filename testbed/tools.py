@@ -1,4 +1,5 @@
-"""Build and locate the real tools the tests run: the Pulumi CLI, its Python host, and influxd.
+"""Build and locate the real tools the tests run: the Pulumi CLI, its Python host, influxd and
+the `influx` CLI (the README's quickstart runs it to create the Slack secret).
 
 Each tool is a Go main package built, pinned, from a module of ours under `testbed/builds/`
 (their `go.mod` files pin the versions and repeat the upstream `replace` lines, which
@@ -29,6 +30,9 @@ from testbed.paths import BUILDS, TOOLS_BIN
 
 PULUMI_VERSION = "v3.274.1"
 INFLUXD_VERSION = "v2.7.12"
+# The proxy serves no tagged influx-cli release (403), only the commit influxd v2.7.12 itself
+# requires; its `secret`, `auth` and `bucket` commands take the flags the README uses.
+INFLUX_CLI_VERSION = "v2.2.1-0.20221028161653-3285a03e9e28"
 
 # Flux v0.196.1 pins Rust 1.72 in rust-toolchain.toml, which rustup cannot download here. The
 # stable toolchain compiles it unchanged once newer lints stop failing the build (see the
@@ -84,7 +88,13 @@ INFLUXD = Tool(
     # from the flux module in the module cache (the long step of a first build).
     pkg_config="github.com/influxdata/pkg-config",
 )
-TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD)
+INFLUX = Tool(
+    name="influx",
+    module="influx",
+    package="github.com/influxdata/influx-cli/v2/cmd/influx",
+    ldflags=f"-X main.version={INFLUX_CLI_VERSION} -X main.commit=go-module-proxy",
+)
+TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD, INFLUX)
 
 
 class BuildFailed(Exception):
