@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.errors import RunError
@@ -19,6 +20,8 @@ from flux.settings import SlackRoute
 from providers.settings import BadSetting, ConnectionSettings, MissingSetting
 
 T = TypeVar("T")
+# Domains reserved for documentation (RFC 2606): a URL on one is a placeholder, never an InfluxDB.
+PLACEHOLDER_DOMAINS = ("example", "invalid", "example.com", "example.net", "example.org")
 
 
 class SettingsError(RunError, ValueError):
@@ -139,7 +142,16 @@ def _load_connection() -> ConnectionSettings:
         connection.answer_timeout()
     except (MissingSetting, BadSetting) as missing:
         raise SettingsError(str(missing)) from None
+    _check_not_placeholder(connection.url)
     return connection
+
+
+def _check_not_placeholder(url: str) -> None:
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if any(host == domain or host.endswith("." + domain) for domain in PLACEHOLDER_DOMAINS):
+        raise SettingsError(
+            f"influxdb:url is {url}, a placeholder: set your InfluxDB's URL with "
+            "`pulumi config set influxdb:url https://<your InfluxDB>` (or INFLUXDB_URL)")
 
 
 def _validate(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from flux.settings import TaskSettings
 from providers.marks import marked
@@ -31,6 +32,7 @@ from testbed.influx.holdings import (
 from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket
 from testbed.influx.server import InfluxOrg
 from testbed.influx.telegraf import Container, write
+from testbed.paths import REPO
 from testbed.slack import FakeSlack
 
 APP_TASK_KINDS = ("restarts", "state_checks", "cpu_checks")
@@ -709,3 +711,16 @@ def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine
     assert "Traceback" not in result.error  # a plain message: the setting and the fix
     assert result.steps == []
     assert writes(emulator) == []
+
+
+def test_the_committed_prod_stack_is_a_placeholder_the_first_up_refuses_naming_the_url(
+        engine, emulator):
+    committed = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())["config"]
+    engine.config.update(committed)
+
+    result = engine.up()
+
+    assert result.error is not None
+    assert f"influxdb:url is {committed['influxdb:url']}, a placeholder" in result.error
+    assert "pulumi config set influxdb:url https://<your InfluxDB>" in result.error
+    assert result.steps == [] and writes(emulator) == []
