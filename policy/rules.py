@@ -194,11 +194,9 @@ def slack_secret_problems(name: str, props: Mapping) -> Iterator[str]:
 
 
 def schedule_problems(name: str, props: Mapping) -> Iterator[str]:
+    # A script with neither every nor cron never gets here: the Task provider's check refuses it.
     option = task_option(props.get("flux") or "")
     every, cron = option.get("every"), option.get("cron")
-    if every is None and cron is None:
-        yield (f"task '{name}' sets neither every nor cron in its `option task` record: add one, "
-               "e.g. every: 5m (at most once a minute)")
     if every is not None:
         seconds = duration_seconds(every)
         if seconds is None:
@@ -214,8 +212,9 @@ def schedule_problems(name: str, props: Mapping) -> Iterator[str]:
 
 
 def mapping_problems(name: str, props: Mapping) -> Iterator[str]:
+    # The Dbrp provider's check gives a missing bucket_name the default "", so test for empty.
     database, bucket = props.get("database"), props.get("bucket_name")
-    if bucket is None:
+    if not bucket:
         yield (f"DBRP mapping '{name}' has no bucket_name: pass the bucket's name, so the "
                "database can be checked against it")
     elif database != bucket:
@@ -238,6 +237,8 @@ def _resource_policy(name: str, description: str, resource_type: str,
 
 # What each app bucket is watched for, and the field whose literal marks a task doing it.
 APP_WATCHES = {"pod restarts": "restarts_total", "pod state": "state_code"}
+# The one policy taking config: the stack's ignoreBuckets, handed over by config_from_stack.py.
+APP_BUCKETS_HAVE_TASKS = "app-buckets-have-tasks"
 
 
 def is_app_bucket(name: str) -> bool:
@@ -302,7 +303,7 @@ POLICIES = [
         "A DBRP mapping's database is its bucket's name.",
         DBRP, mapping_problems),
     StackValidationPolicy(
-        name="app-buckets-have-tasks",
+        name=APP_BUCKETS_HAVE_TASKS,
         description="Every app bucket has a task watching pod restarts and one watching pod state.",
         validate=check_app_buckets_have_tasks,
         enforcement_level=EnforcementLevel.ADVISORY,

@@ -271,11 +271,6 @@ def test_every_that_is_not_a_duration_literal_is_refused():
     assert "every: checkEvery, which is not a duration literal" in message
 
 
-def test_a_task_without_a_schedule_is_refused():
-    [message] = schedule_violations("concurrency: 1")
-    assert message.startswith("task 'task/Nublado restarts' sets neither every nor cron")
-
-
 def test_the_rules_read_any_truncated_script_without_failing():
     # Every prefix, then a bad escape and an open regex, string and escape: none may raise.
     for end in range(len(SLACK_FLUX) + 1):
@@ -305,6 +300,13 @@ def test_a_mapping_with_another_database_name_is_refused():
     assert violations("dbrp-database-is-bucket-name", args) == [
         "DBRP mapping 'mapping/nublado' names database 'Nublado' for bucket 'nublado': set "
         "database to 'nublado', so InfluxQL and Chronograf find the bucket by its name"]
+
+
+def test_a_mapping_whose_bucket_name_the_check_left_empty_is_asked_for_the_name():
+    inputs = {**mapping_inputs("nublado"), "bucket_name": ""}  # the Dbrp check's default
+    args = resource_args(DBRP, "mapping/nublado", inputs)
+    [message] = violations("dbrp-database-is-bucket-name", args)
+    assert message.startswith("DBRP mapping 'mapping/nublado' has no bucket_name: pass the bucket")
 
 
 def test_resource_policies_judge_only_their_own_type():

@@ -40,9 +40,12 @@ class PulumiCli(StackEngine):
     def __init__(self, project_dir: Path = REPO, *, state_dir: Path, stack: str = "dev",
                  config: Mapping[str, Any] | None = None, secret_config_keys: Iterable[str] = (),
                  env: Mapping[str, str] | None = None, cli_dir: Path = TOOLS_BIN,
-                 policy_packs: Iterable[Path] = ()) -> None:
+                 policy_packs: Iterable[Path] = (),
+                 policy_pack_configs: Iterable[Path] = ()) -> None:
         self.cli_dir = Path(cli_dir)  # holds `pulumi` and the plugins it runs
         self.policy_packs = [Path(pack) for pack in policy_packs]  # judge preview and up
+        # `--policy-pack-config`, one per pack, in the same order.
+        self.policy_pack_configs = [Path(config) for config in policy_pack_configs]
         self.verbose = False  # True: the engine's and plugins' logs at -v=9 go into Result.log
         self.source_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
@@ -93,7 +96,9 @@ class PulumiCli(StackEngine):
         outputs: dict[str, Any] = {}
         display = {"on_event": on_event, "on_output": log.append, "color": "never",
                    **(VERBOSE_LOGS if self.verbose else {})}
-        judged = {"policy_packs": [str(pack) for pack in self._policy_packs()], **options}
+        judged = {"policy_packs": [str(pack) for pack in self._policy_packs()],
+                  "policy_pack_configs": [str(config) for config in self.policy_pack_configs],
+                  **options}
         try:
             if op == "preview":
                 done = stack.preview(**display, **judged)
@@ -117,7 +122,7 @@ class PulumiCli(StackEngine):
             self._lay_out_project()
             workspace = auto.LocalWorkspace(
                 work_dir=str(self.project_dir), pulumi_home=str(self.state_dir / "home"),
-                env_vars=self._environment(),
+                env_vars=self.environment(),
                 pulumi_command=auto.PulumiCommand(root=str(self._cli_root()),
                                                   skip_version_check=True))
             self._stack = auto.Stack.create_or_select(self.stack_name, workspace)
@@ -157,7 +162,8 @@ class PulumiCli(StackEngine):
         (self.state_dir / "backend").mkdir(parents=True, exist_ok=True)
         _link_with_virtualenv(self.source_dir, self.project_dir, "Pulumi.yaml")
 
-    def _environment(self) -> dict[str, str]:
+    def environment(self) -> dict[str, str]:
+        """The CLI's environment for this stack (run `pulumi` yourself in `project_dir`)."""
         return {
             "PATH": f"{self.cli_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             "PULUMI_BACKEND_URL": (self.state_dir / "backend").as_uri(),
