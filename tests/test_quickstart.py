@@ -1,0 +1,103 @@
+"""The README's quickstart, run as written: the "Against your InfluxDB" commands, taken from the
+README, in a fresh copy of the repository (what git tracks), against a real InfluxDB, with the
+real `pulumi` and `influx` CLIs and a local (`file://`) backend in a throwaway home directory.
+
+The test plays the reader: it sets what the README asks them to set (INFLUX_HOST, INFLUX_ORG,
+INFLUX_TOKEN, SLACK_WEBHOOK_URL, PULUMI_CONFIG_PASSPHRASE) and answers `pulumi up`'s prompt
+(PULUMI_SKIP_CONFIRMATIONS); the commands themselves run unchanged, `pulumi install` included.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from testbed.influx.seed import add_bucket
+from testbed.influx.server import InfluxOrg, create_org, delete_org
+from testbed.paths import REPO, TOOLS_BIN
+
+SECTION = "### Against your InfluxDB"
+WEBHOOK = "https://hooks.slack.com/services/T0/B0/quickstart"
+
+
+def quickstart() -> tuple[str, str]:
+    """The README's quickstart section and the one shell block in it."""
+    readme = (REPO / "README.md").read_text()
+    section = re.split(r"^#{1,3} ", readme.split(SECTION, 1)[1], flags=re.MULTILINE)[0]
+    [commands] = re.findall(r"^```sh\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    return section, commands
+
+
+def fresh_clone(target: Path) -> Path:
+    """The repository's files as a clone has them: tracked or new, nothing git ignores."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
+    return target
+
+
+def reader_environment(home: Path, org: InfluxOrg) -> dict[str, str]:
+    """The shell of a reader who followed the README up to its commands, in a home of its own."""
+    inherited = {key: value for key, value in os.environ.items()
+                 if not key.startswith(("PULUMI_", "INFLUX", "VIRTUAL_ENV", "PYTHON"))}
+    # `python3` is the interpreter itself, not a shim that looks for its set-up in $HOME.
+    interpreter = Path(sys._base_executable).parent
+    return {**inherited, "HOME": str(home),
+            "PATH": os.pathsep.join([str(TOOLS_BIN), str(interpreter), os.environ["PATH"]]),
+            "PULUMI_CONFIG_PASSPHRASE": "correct horse battery staple",
+            "PULUMI_SKIP_CONFIRMATIONS": "true", "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "INFLUX_HOST": org.url, "INFLUX_ORG": org.name, "INFLUX_TOKEN": org.token,
+            "SLACK_WEBHOOK_URL": WEBHOOK}
+
+
+def test_the_quickstart_explains_what_its_commands_need_before_it_runs_them():
+    section, commands = quickstart()
+    for needed in ("curl -fsSL https://get.pulumi.com | sh", "PULUMI_CONFIG_PASSPHRASE",
+                   "encryptionsalt", "commit `Pulumi.prod.yaml`", "influx auth create --operator"):
+        assert needed in section, needed
+    lines = commands.splitlines()
+    secret = next(i for i, line in enumerate(lines) if line.startswith("influx secret update"))
+    first_up = next(i for i, line in enumerate(lines) if line.startswith("pulumi up"))
+    assert secret < first_up
+    assert {"--host", "--org", "--token"} <= set(lines[secret].split())
+
+
+def test_the_quickstart_commands_deploy_to_a_influxd_as_written(influxd, tmp_path):
+    org = create_org(influxd, prefix="quickstart")
+    try:
+        for bucket in ("nublado", "mobu"):
+            add_bucket(org, bucket)
+        clone = fresh_clone(tmp_path / "clone")
+        home = tmp_path / "home"
+        home.mkdir()
+
+        run = subprocess.run(["bash", "-euo", "pipefail", "-c", quickstart()[1]], cwd=clone,
+                             env=reader_environment(home, org), capture_output=True, text=True,
+                             timeout=900)
+
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+        assert "rubin-influx-tools@v0.1.0" in run.stdout  # the policy pack judged the runs
+        secrets = org.server.api("GET", f"/api/v2/orgs/{org.id}/secrets").json()["secrets"]
+        assert secrets == ["slack_webhook_url"]
+        tasks = org.server.api("GET", "/api/v2/tasks", params={"orgID": org.id}).json()["tasks"]
+        names = {task["name"] for task in tasks}
+        assert {"Nublado restarts", "_slack_notify_restarts"} <= names
+        assert not any(name.startswith("Mobu") for name in names)  # ignoreBuckets[0] mobu
+        committed = (clone / "Pulumi.prod.yaml").read_text()
+        stack = yaml.safe_load(committed)
+        assert stack["encryptionsalt"].startswith("v1:")
+        assert stack["config"]["influxdb:url"] == org.url
+        assert set(stack["config"]["influxdb:token"]) == {"secure"}
+        assert org.token not in committed
+    finally:
+        delete_org(org)
