@@ -7,10 +7,18 @@ import sys
 from testbed.paths import REPO, TOOLS_BIN
 
 
+def git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
+                          text=True, check=True).stdout
+
+
 def demo(cli_dir: str) -> str:
+    """The demo's output; it must leave the working tree as it found it (its stack in .demo/)."""
+    before = git_status()
     run = subprocess.run([sys.executable, "-m", "testbed.demo"], cwd=REPO, capture_output=True,
                          text=True, timeout=300, env={**os.environ, "DEMO_PULUMI_DIR": cli_dir})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert git_status() == before
     return run.stdout
 
 
