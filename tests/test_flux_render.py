@@ -22,11 +22,11 @@ from flux.render import render
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cli(*args: str, hash_seed: str = "0") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+def _cli(*args: str, hash_seed: str = "0", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "flux", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -41,7 +41,7 @@ def _tasks_by_name(completed: subprocess.CompletedProcess[str]) -> dict[str, str
 
 
 def test_cli_prints_each_apps_tasks_then_the_global_ones_as_json():
-    tasks = json.loads(_cli("monitoring", "nublado").stdout)
+    tasks = json.loads(_cli("--json", "monitoring", "nublado").stdout)
     assert [task["name"] for task in tasks] == [
         "Monitoring restarts",
         "Monitoring state_checks",
@@ -57,10 +57,33 @@ def test_cli_prints_each_apps_tasks_then_the_global_ones_as_json():
     assert all(set(task) == {"name", "flux"} and task["flux"] for task in tasks)
 
 
+def test_cli_prints_each_task_under_a_header_with_its_script_as_rendered(tmp_path):
+    shown = _cli("nublado", cwd=tmp_path).stdout
+    expected = [*app_tasks("nublado", TaskSettings()), *global_tasks(TaskSettings())]
+    first, *sections = re.split(r"^\n// ==== ", shown, flags=re.MULTILINE)
+    assert first == ("// 5 tasks; org 'rubin', the default (no Pulumi.prod.yaml here); other "
+                     "settings: the defaults\n")
+    assert sections == [f"{spec.name} ====\n// {spec.description}\n{spec.flux}"
+                        for spec in expected]
+
+
+@pytest.mark.parametrize(("stack", "args"), [("prod", ()), ("dev", ("--stack", "dev"))])
+def test_cli_names_the_org_of_the_stack_config_when_there_is_one(tmp_path, stack, args):
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text("config:\n  influxdb:org: square\n")
+
+    shown = _cli(*args, "nublado", cwd=tmp_path).stdout
+    tasks = _tasks_by_name(_cli("--json", *args, "nublado", cwd=tmp_path))
+
+    assert shown.startswith(f"// 5 tasks; org 'square' from Pulumi.{stack}.yaml;")
+    assert 'org: "square")' in tasks["Nublado restarts"]
+    assert 'org: "rubin"' not in "".join(tasks.values())
+
+
 def test_adding_or_removing_an_app_leaves_other_apps_scripts_byte_identical():
     # Separate processes with different hash seeds: offsets must not depend on either.
-    before = _tasks_by_name(_cli("alpha", "bravo", "charlie", hash_seed="1"))
-    after = _tasks_by_name(_cli("aardvark", "alpha", "charlie", "delta", hash_seed="2"))
+    before = _tasks_by_name(_cli("--json", "alpha", "bravo", "charlie", hash_seed="1"))
+    after = _tasks_by_name(_cli("--json", "aardvark", "alpha", "charlie", "delta",
+                                hash_seed="2"))
     for app in ("Alpha", "Charlie"):
         for kind in ("restarts", "state_checks", "cpu_checks"):
             assert after[f"{app} {kind}"] == before[f"{app} {kind}"]
