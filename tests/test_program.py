@@ -622,6 +622,23 @@ def test_a_rotated_token_and_a_moved_url_need_only_new_settings(monitored_org, n
     assert tasks(monitored_org) == [] and stored_mappings(monitored_org) == []
 
 
+def test_one_up_with_refresh_after_a_rotated_token_and_a_moved_url_finds_nothing_to_do(
+        cli, monitored_org):
+    """The deploy workflow's one command (`up --refresh`, the program run for the refresh too)."""
+    old_address, old_token = Forwarder(monitored_org.url), org_operator_token(monitored_org)
+    cli.config.update({"influxdb:url": old_address.url, "influxdb:token": old_token})
+    succeeded(cli.up())
+    cli.config.update({"influxdb:url": monitored_org.url,
+                       "influxdb:token": org_operator_token(monitored_org)})
+    delete_token(monitored_org, old_token)
+    old_address.close()
+
+    result = succeeded(cli.up_refreshing())
+
+    assert ops(result) == {"refresh": 18, "same": 18}
+    assert len(tasks(monitored_org)) == 2 * len(APPS) + len(GLOBAL_TASKS)
+
+
 def test_the_scoped_token_cannot_create_tokens_or_touch_users_and_orgs(engine, monitored_org):
     token = task_token(succeeded(engine.up()))
     headers = {"Authorization": f"Token {token}"}

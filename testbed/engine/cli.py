@@ -79,6 +79,10 @@ class PulumiCli(StackEngine):
         """`pulumi preview --expect-no-changes`: an error when anything would change."""
         return self._run("preview", expect_no_changes=True)
 
+    def up_refreshing(self) -> Result:
+        """`pulumi up --refresh`: refresh, then update, in one run (as the deploy workflow does)."""
+        return self._run("up", refresh=True)
+
     def up_expecting_no_changes(self) -> Result:
         """`pulumi up --expect-no-changes`: an error when anything would change."""
         return self._run("up", expect_no_changes=True)
