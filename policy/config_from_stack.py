@@ -1,39 +1,45 @@
 """Print the pack's policy config (for `--policy-pack-config`) from the stack's own settings.
 
 The advisory on app buckets must skip exactly the buckets the program skips, so both take
-`ignoreBuckets` from one place, the stack config: the program reads it, this script hands it to
-the pack. Run it in the project folder with the pack's virtualenv, as the deploy workflow does:
+`ignoreBuckets` from one place, the stack's file `Pulumi.<stack>.yaml` (else the default
+`Pulumi.yaml` declares): the program reads it through Pulumi, this script hands it to the pack.
+It reads files only (no backend, no credentials). Run it in the project folder with the pack's
+virtualenv, as the deploy workflow does:
 
-    policy/venv/bin/python policy/config_from_stack.py [STACK] > policy-config.json
+    policy/venv/bin/python policy/config_from_stack.py STACK > policy-config.json
+
+A Pulumi Cloud stack `<org>/<stack>` keeps its settings in `Pulumi.<stack>.yaml`.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from pathlib import Path
 
+import yaml
 from rules import APP_BUCKETS_HAVE_TASKS
 
 IGNORE_BUCKETS = "ignoreBuckets"
 
 
-def policy_config(stack_config: dict[str, dict]) -> dict[str, dict]:
-    """The pack's config for `pulumi config --json` output; KeyError if the setting is absent."""
-    [ignored] = [value["objectValue"] for key, value in stack_config.items()
-                 if key.split(":", 1)[1] == IGNORE_BUCKETS]
+def policy_config(project: dict, stack: dict) -> dict[str, dict]:
+    """The pack's config for a project (`Pulumi.yaml`) and one of its stacks' settings."""
+    default = project.get("config", {}).get(IGNORE_BUCKETS, {}).get("default", [])
+    settings = stack.get("config") or {}
+    ignored = settings.get(f"{project['name']}:{IGNORE_BUCKETS}", default)
     return {APP_BUCKETS_HAVE_TASKS: {IGNORE_BUCKETS: ignored}}
 
 
-def main(argv: list[str]) -> None:
-    # Without --show-secrets the CLI prints no secret, so this needs no passphrase.
-    command = ["pulumi", "config", "--json", *(["--stack", argv[0]] if argv else [])]
-    listed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if listed.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed: {listed.stderr.strip()}")
-    json.dump(policy_config(json.loads(listed.stdout)), sys.stdout)
+def main(stack_name: str) -> None:
+    stack_file = Path(f"Pulumi.{stack_name.rsplit('/', 1)[-1]}.yaml")
+    stack = yaml.safe_load(stack_file.read_text()) if stack_file.is_file() else {}
+    project = yaml.safe_load(Path("Pulumi.yaml").read_text())
+    json.dump(policy_config(project, stack or {}), sys.stdout)
     print()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if len(sys.argv) != 2:
+        sys.exit("usage: policy/venv/bin/python policy/config_from_stack.py STACK")
+    main(sys.argv[1])

@@ -126,7 +126,7 @@ class PulumiCli(StackEngine):
             self._lay_out_project()
             workspace = auto.LocalWorkspace(
                 work_dir=str(self.project_dir), pulumi_home=str(self.state_dir / "home"),
-                env_vars=self.environment(),
+                env_vars=self._environment(),
                 pulumi_command=auto.PulumiCommand(root=str(self._cli_root()),
                                                   skip_version_check=True))
             self._stack = auto.Stack.create_or_select(self.stack_name, workspace)
@@ -166,8 +166,7 @@ class PulumiCli(StackEngine):
         (self.state_dir / "backend").mkdir(parents=True, exist_ok=True)
         _link_with_virtualenv(self.source_dir, self.project_dir, "Pulumi.yaml")
 
-    def environment(self) -> dict[str, str]:
-        """The CLI's environment for this stack (run `pulumi` yourself in `project_dir`)."""
+    def _environment(self) -> dict[str, str]:
         return {
             "PATH": f"{self.cli_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             "PULUMI_BACKEND_URL": (self.state_dir / "backend").as_uri(),
