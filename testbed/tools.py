@@ -1,5 +1,5 @@
-"""Build and locate the real tools the tests run: the Pulumi CLI, its Python host, influxd and
-the `influx` CLI (the README's quickstart runs it to create the Slack secret).
+"""Build and locate the real tools the tests run: the Pulumi CLI, its Python host, influxd, the
+`influx` CLI (the README's quickstart runs it to create the Slack secret) and actionlint.
 
 Each tool is a Go main package built, pinned, from a module of ours under `testbed/builds/`
 (their `go.mod` files pin the versions and repeat the upstream `replace` lines, which
@@ -33,6 +33,7 @@ INFLUXD_VERSION = "v2.7.12"
 # The proxy serves no tagged influx-cli release (403), only the commit influxd v2.7.12 itself
 # requires; its `secret`, `auth` and `bucket` commands take the flags the README uses.
 INFLUX_CLI_VERSION = "v2.2.1-0.20221028161653-3285a03e9e28"
+ACTIONLINT_VERSION = "v1.7.12"
 
 # Flux v0.196.1 pins Rust 1.72 in rust-toolchain.toml, which rustup cannot download here. The
 # stable toolchain compiles it unchanged once newer lints stop failing the build (see the
@@ -94,7 +95,13 @@ INFLUX = Tool(
     package="github.com/influxdata/influx-cli/v2/cmd/influx",
     ldflags=f"-X main.version={INFLUX_CLI_VERSION} -X main.commit=go-module-proxy",
 )
-TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD, INFLUX)
+ACTIONLINT = Tool(
+    name="actionlint",
+    module="actionlint",
+    package="github.com/rhysd/actionlint/cmd/actionlint",
+    ldflags=f"-X github.com/rhysd/actionlint.version={ACTIONLINT_VERSION}",
+)
+TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD, INFLUX, ACTIONLINT)
 
 
 class BuildFailed(Exception):

