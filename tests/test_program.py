@@ -66,6 +66,16 @@ def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
                      secret_config_keys={"influxdb:token"})
 
 
+def as_the_deploy_runs(cli: PulumiCli, job: str) -> Result:
+    """The Pulumi command of one job of .github/workflows/deploy.yaml, with its options."""
+    jobs = yaml.safe_load((REPO / ".github" / "workflows" / "deploy.yaml").read_text())["jobs"]
+    [step] = [step for step in jobs[job]["steps"]
+              if step.get("uses", "").startswith("pulumi/actions@")]
+    command = (step["with"]["command"], step["with"].get("refresh", False))
+    return {("up", True): cli.up_refreshing, ("up", False): cli.up,
+            ("destroy", False): cli.destroy}[command]()
+
+
 # --- Scenarios ----------------------------------------------------------------------------------
 def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, monitored_org,
                                                                        emulator):
@@ -509,6 +519,39 @@ def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_t
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET}
 
 
+def test_retain_buckets_off_then_destroy_through_the_workflow_deletes_the_owned_buckets(
+        cli, monitored_org):
+    succeeded(as_the_deploy_runs(cli, "deploy"))
+    # The commit setting it reaches main: its deploy records the option in the state (the
+    # README's order), then the destroy is dispatched.
+    cli.config["rubin-influx-tools:retainBucketsOnDelete"] = False
+    succeeded(as_the_deploy_runs(cli, "deploy"))
+
+    result = succeeded(as_the_deploy_runs(cli, "destroy"))
+
+    assert ops(result) == {"delete": 18}
+    assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
+    assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET}
+
+
+def test_destroy_deletes_what_it_adopted_from_the_old_scripts_and_keeps_the_rest(
+        engine, monitored_org):
+    server = monitored_org.server
+    old_task = server.api("POST", "/api/v2/tasks", json={
+        "orgID": monitored_org.id, "flux": 'option task = {name: "Mobu restarts", every: 2m30s}\n'
+                                           'from(bucket: "x") |> range(start: -5m)\n'}).json()
+    cpu_checks = server.api("POST", "/api/v2/tasks", json={
+        "orgID": monitored_org.id, "flux": 'option task = {name: "Mobu cpu_checks", every: 5m}\n'
+                                           'from(bucket: "x") |> range(start: -5m)\n'}).json()
+    succeeded(engine.up())
+    adopted = {state.name: state.id for state in engine.state().resources.values()}
+    assert adopted["task/Mobu restarts"] == old_task["id"]
+
+    succeeded(engine.destroy())
+
+    assert [task["id"] for task in tasks(monitored_org)] == [cpu_checks["id"]]
+
+
 def test_a_failed_bucket_listing_stops_the_run_before_any_change(engine, emulator):
     emulator.add_fault(method="GET", path_prefix="/api/v2/buckets", count=50, status=500)
 
@@ -622,9 +665,9 @@ def test_a_rotated_token_and_a_moved_url_need_only_new_settings(monitored_org, n
     assert tasks(monitored_org) == [] and stored_mappings(monitored_org) == []
 
 
-def test_one_up_with_refresh_after_a_rotated_token_and_a_moved_url_finds_nothing_to_do(
+def test_the_deploys_one_command_after_a_rotated_token_and_a_moved_url_finds_nothing_to_do(
         cli, monitored_org):
-    """The deploy workflow's one command (`up --refresh`, the program run for the refresh too)."""
+    """`up --refresh` (the program run for the refresh too, as the workflow sets it)."""
     old_address, old_token = Forwarder(monitored_org.url), org_operator_token(monitored_org)
     cli.config.update({"influxdb:url": old_address.url, "influxdb:token": old_token})
     succeeded(cli.up())
@@ -633,7 +676,7 @@ def test_one_up_with_refresh_after_a_rotated_token_and_a_moved_url_finds_nothing
     delete_token(monitored_org, old_token)
     old_address.close()
 
-    result = succeeded(cli.up_refreshing())
+    result = succeeded(as_the_deploy_runs(cli, "deploy"))
 
     assert ops(result) == {"refresh": 18, "same": 18}
     assert len(tasks(monitored_org)) == 2 * len(APPS) + len(GLOBAL_TASKS)
