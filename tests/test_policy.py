@@ -8,6 +8,8 @@ The last tests start the pack the way the CLI does and talk to it over gRPC.
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -455,6 +457,28 @@ def test_the_advisory_check_recognises_the_programs_own_app_tasks():
     without = [r for r in resources if r.name != "task/Gafaelfawr state_checks"]
     assert [m.split(" (")[0] for m in all_violations(without)] == [
         "app bucket 'gafaelfawr' has no task watching pod state"]
+
+
+# ---- Its config, from the stack's settings ----------------------------------------------------
+
+IGNORING_MOBU = "config:\n  rubin-influx-tools:ignoreBuckets:\n    - mobu\n"
+
+
+@pytest.mark.parametrize(("stack", "stack_file", "ignored"), [
+    ("prod", IGNORING_MOBU, ["mobu"]),
+    ("rubin/prod", IGNORING_MOBU, ["mobu"]),  # a Pulumi Cloud stack: <org>/<stack>
+    ("prod", "config:\n  influxdb:org: square\n", []),  # unset: Pulumi.yaml's default
+    ("prod", None, []),
+])
+def test_the_policy_config_is_written_from_the_stacks_file(stack, stack_file, ignored, tmp_path):
+    shutil.copy(REPO / "Pulumi.yaml", tmp_path)
+    if stack_file:
+        (tmp_path / "Pulumi.prod.yaml").write_text(stack_file)
+
+    written = subprocess.run([sys.executable, str(REPO / "policy" / "config_from_stack.py"), stack],
+                             cwd=tmp_path, capture_output=True, text=True, check=True)
+
+    assert json.loads(written.stdout) == {"app-buckets-have-tasks": {"ignoreBuckets": ignored}}
 
 
 # ---- The pack as the CLI runs it -------------------------------------------------------------
