@@ -72,7 +72,7 @@ def test_the_quickstart_explains_what_its_commands_need_before_it_runs_them():
     assert {"--host", "--org", "--token"} <= set(lines[secret].split())
 
 
-def test_the_quickstart_commands_deploy_to_a_influxd_as_written(influxd, tmp_path):
+def test_the_quickstart_commands_deploy_to_a_real_influxdb_as_written(influxd, tmp_path):
     org = create_org(influxd, prefix="quickstart")
     try:
         for bucket in ("nublado", "mobu"):
