@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from testbed.alerts import set_secret
 from testbed.engine.cli import PulumiCli
 from testbed.engine.stand_in import Engine
 from testbed.influx.seed import add_bucket, org_named
@@ -31,10 +32,12 @@ engine stand-in against the emulator:"""
 
 
 def seed_org(server: InfluxServer) -> None:
-    """Give the demo org the buckets a monitoring InfluxDB has: apps and a host-level one."""
+    """Give the demo org what a monitoring InfluxDB has: app buckets, a host-level one, and the
+    Slack webhook secret the README's quickstart creates before the first `up`."""
     org = org_named(server, server.org)
     for name in (*APPS, "roundtable_internal_"):
         add_bucket(org, name)
+    set_secret(org, "slack_webhook_url", "https://hooks.slack.invalid/services/demo")
 
 
 def pulumi_path() -> str | None:
