@@ -45,7 +45,7 @@ def fresh_clone(target: Path) -> Path:
     return target
 
 
-def reader_environment(home: Path, org: InfluxOrg) -> dict[str, str]:
+def reader_environment(home: Path, org: InfluxOrg, token: str) -> dict[str, str]:
     """The shell of a reader who followed the README up to its commands, in a home of its own."""
     inherited = {key: value for key, value in os.environ.items()
                  if not key.startswith(("PULUMI_", "INFLUX", "VIRTUAL_ENV", "PYTHON"))}
@@ -56,7 +56,7 @@ def reader_environment(home: Path, org: InfluxOrg) -> dict[str, str]:
             "PULUMI_CONFIG_PASSPHRASE": "correct horse battery staple",
             "PULUMI_SKIP_CONFIRMATIONS": "true", "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "INFLUX_HOST": org.url, "INFLUX_ORG": org.name, "INFLUX_TOKEN": org.token,
+            "INFLUX_HOST": org.url, "INFLUX_ORG": org.name, "INFLUX_TOKEN": token,
             "SLACK_WEBHOOK_URL": WEBHOOK}
 
 
@@ -82,8 +82,8 @@ def test_the_quickstart_commands_deploy_to_a_real_influxdb_as_written(influxd, t
         home.mkdir()
 
         run = subprocess.run(["bash", "-euo", "pipefail", "-c", quickstart()[1]], cwd=clone,
-                             env=reader_environment(home, org), capture_output=True, text=True,
-                             timeout=900)
+                             env=reader_environment(home, org, org.token),
+                             capture_output=True, text=True, timeout=900)
 
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
         assert "rubin-influx-tools@v0.1.0" in run.stdout  # the policy pack judged the runs
@@ -101,3 +101,27 @@ def test_the_quickstart_commands_deploy_to_a_real_influxdb_as_written(influxd, t
         assert org.token not in committed
     finally:
         delete_org(org)
+
+
+def test_the_quickstart_stores_a_token_that_starts_with_a_dash(tmp_path, org):
+    # influxd's tokens are URL-safe base64: one in 64 starts with "-", which a CLI may take for
+    # an option. The README's lines that log in, make the stack and store the token, as written.
+    token = "-X" + "t0ken" * 12
+    commands = [line for line in quickstart()[1].splitlines()
+                if line.startswith(("pulumi login", "pulumi stack select")) or
+                "influxdb:token" in line]
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy2(REPO / "Pulumi.yaml", clone)
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = reader_environment(home, org, token)
+
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", "\n".join(commands)], cwd=clone,
+                         env=environment, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr.replace(token, "<token>")
+    stored = subprocess.run(["pulumi", "config", "get", "influxdb:token"], cwd=clone,
+                            env=environment, capture_output=True, text=True, timeout=60)
+
+    assert stored.stdout.strip() == token
+    assert token not in (clone / "Pulumi.prod.yaml").read_text()
