@@ -61,8 +61,8 @@ def test_cli_prints_each_task_under_a_header_with_its_script_as_rendered(tmp_pat
     shown = _cli("nublado", cwd=tmp_path).stdout
     expected = [*app_tasks("nublado", TaskSettings()), *global_tasks(TaskSettings())]
     first, *sections = re.split(r"^\n// ==== ", shown, flags=re.MULTILINE)
-    assert first == ("// 5 tasks; org 'rubin', the default (no Pulumi.prod.yaml here); other "
-                     "settings: the defaults\n")
+    assert first == (f"// {len(expected)} tasks; org 'rubin', the default (no Pulumi.prod.yaml "
+                     "here); other settings: the defaults\n")
     assert sections == [f"{spec.name} ====\n// {spec.description}\n{spec.flux}"
                         for spec in expected]
 
@@ -74,7 +74,7 @@ def test_cli_names_the_org_of_the_stack_config_when_there_is_one(tmp_path, stack
     shown = _cli(*args, "nublado", cwd=tmp_path).stdout
     tasks = _tasks_by_name(_cli("--json", *args, "nublado", cwd=tmp_path))
 
-    assert shown.startswith(f"// 5 tasks; org 'square' from Pulumi.{stack}.yaml;")
+    assert shown.startswith(f"// {len(tasks)} tasks; org 'square' from Pulumi.{stack}.yaml;")
     assert 'org: "square")' in tasks["Nublado restarts"]
     assert 'org: "rubin"' not in "".join(tasks.values())
 
