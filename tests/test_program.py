@@ -531,7 +531,7 @@ def test_retain_buckets_off_then_destroy_through_the_workflow_deletes_the_owned_
 
     result = succeeded(as_the_deploy_runs(cli, "destroy"))
 
-    assert ops(result) == {"delete": managed}
+    assert result.ops() == {"delete": managed}
     assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET}
 
@@ -680,7 +680,7 @@ def test_the_deploys_one_command_after_a_rotated_token_and_a_moved_url_finds_not
 
     result = succeeded(as_the_deploy_runs(cli, "deploy"))
 
-    assert ops(result) == {"refresh": managed, "same": managed}
+    assert result.ops() == {"refresh": managed, "same": managed}
 
 
 def test_the_scoped_token_cannot_create_tokens_or_touch_users_and_orgs(engine, monitored_org):
