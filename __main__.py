@@ -1,8 +1,8 @@
 """InfluxDB monitoring for every application bucket of one organization.
 
 Each run lists the org's buckets and declares: a DBRP mapping per bucket, the `multiapp_` and
-`alerted_` buckets, a scoped token for task management, the restart and pod-state tasks of every
-application bucket, and the Slack and disk alert tasks.
+`alerted_` buckets and those of the declared applications, a scoped token for task management,
+the restart and pod-state tasks of every application bucket, and the Slack and disk alert tasks.
 """
 
 import asyncio
@@ -30,7 +30,8 @@ influx = settings.connection.client()
 org = influx.find_org(settings.connection.org)
 buckets = influx.list_buckets(org["id"])
 plan = plan_org(buckets, settings.tasks, ignore_buckets=settings.ignore_buckets,
-                map_system_buckets=settings.map_system_buckets)
+                map_system_buckets=settings.map_system_buckets, app_buckets=settings.app_buckets,
+                app_bucket_retention_seconds=settings.app_bucket_retention_seconds)
 if plan.unmappable:
     pulumi.log.warn(
         f"no DBRP mapping for {', '.join(map(repr, plan.unmappable))}: a database name must be "
@@ -91,13 +92,16 @@ def declare_monitoring(org_id: str) -> None:
                     bucket_name=bucket_name, database=bucket_name,
                     retention_policy=retention_policy, default=True)
 
-    keep_data = ResourceOptions(retain_on_delete=settings.retain_buckets_on_delete)
+    # An application's bucket is kept whatever retainBucketsOnDelete says: its data is not ours.
     owned = {}
     for spec in plan.owned_buckets:
+        keep = spec.holds_app_data or settings.retain_buckets_on_delete
         owned[spec.name] = Bucket(f"bucket/{spec.name}", org_id=org_id, name=spec.name,
                                   retention_seconds=spec.retention_seconds,
-                                  description=marked(spec.description, STACK), opts=keep_data)
-        mapping(spec.name, owned[spec.name].id, spec.retention_policy)
+                                  description=marked(spec.description, STACK),
+                                  opts=ResourceOptions(retain_on_delete=keep))
+        # A listed bucket's ID is known at preview, so a mapping that exists shows no change.
+        mapping(spec.name, spec.listed_id or owned[spec.name].id, spec.retention_policy)
     for listed in plan.mappings:
         mapping(listed.bucket_name, listed.bucket_id, listed.retention_policy)
 

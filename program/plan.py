@@ -5,13 +5,15 @@ Bucket classes (as the old scripts and the operators' naming convention define t
 - cross-application buckets end with `_` (`multiapp_`, `alerted_`, host-level buckets such as
   `roundtable_internal_`);
 - every other bucket is an application bucket, unless listed in `ignoreBuckets`.
+Declared applications (`appBuckets`) are application buckets the program makes when missing, so
+their monitoring is in place before their first data arrives.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pulumi.errors import RunError
 
@@ -24,6 +26,7 @@ from providers.marks import stack_of
 
 SYSTEM_BUCKETS = ("_monitoring", "_tasks")
 MULTIAPP_RETENTION_SECONDS = 3600  # the server's minimum: findings only matter until alerted
+APP_BUCKET_RETENTION_SECONDS = 7 * 86400  # what the old bucketmaker gave the buckets it made
 
 
 class PlanError(RunError, ValueError):
@@ -50,12 +53,15 @@ class Mapping:
 
 @dataclass(frozen=True)
 class OwnedBucket:
-    """A cross-application bucket the program creates (or adopts) and maps."""
+    """A bucket the program creates (or adopts) and maps: a cross-application one, or the
+    bucket of a declared application."""
 
     name: str
     retention_seconds: int
     description: str
     setting: str  # the setting that names it
+    holds_app_data: bool = False  # an application's data: never deleted by the program
+    listed_id: str | None = None  # its ID when the listing has it already
 
     @property
     def retention_policy(self) -> str:
@@ -124,11 +130,17 @@ def check_listing(buckets: Sequence[dict]) -> None:
 
 
 def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: Iterable[str] = (),
-             map_system_buckets: bool = False) -> OrgPlan:
-    """Everything to declare for this listing. Buckets the program owns are mapped separately."""
+             map_system_buckets: bool = False, app_buckets: Sequence[str] = (),
+             app_bucket_retention_seconds: int = APP_BUCKET_RETENTION_SECONDS) -> OrgPlan:
+    """Everything to declare for this listing and these declared applications. Buckets the
+    program owns are mapped separately, from their own resource."""
     check_listing(buckets)
     ignored = frozenset(ignore_buckets)
-    owned = {bucket.name for bucket in owned_buckets(tasks)}
+    ids = {bucket["name"]: bucket["id"] for bucket in buckets}
+    declared = declared_app_buckets(app_buckets, app_bucket_retention_seconds)
+    own = [replace(spec, listed_id=ids.get(spec.name))
+           for spec in (*owned_buckets(tasks), *declared)]
+    owned = {spec.name for spec in own}
     listed = sorted(buckets, key=lambda bucket: bucket["name"])
     mapped = [bucket for bucket in listed if bucket["name"] not in owned
               and (map_system_buckets or not is_system_bucket(bucket["name"]))]
@@ -136,8 +148,9 @@ def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: It
         Mapping(bucket["id"], bucket["name"], retention_policy_name(retention_seconds(bucket)))
         for bucket in mapped if is_mappable(bucket["name"])
     ]
-    per_app, unmonitored = app_plans(
-        [bucket["name"] for bucket in listed if is_app_bucket(bucket["name"], ignored)], tasks)
+    per_app, unmonitored = app_plans(sorted({*app_buckets, *(
+        bucket["name"] for bucket in listed if is_app_bucket(bucket["name"], ignored))}), tasks)
+    _check_declared_monitored(app_buckets, unmonitored)
     apps = list(per_app)
     _check_unique_task_names(per_app)
     # Without its bucket the disk check would fail every minute; it appears once the bucket does.
@@ -146,7 +159,7 @@ def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: It
                      if has_disk_bucket or task.name != task_name(None, "disk_checks")]
     unmappable = [bucket["name"] for bucket in mapped if not is_mappable(bucket["name"])]
     return OrgPlan(apps=apps, mappings=mappings, unmappable=unmappable, unmonitored=unmonitored,
-                   owned_buckets=owned_buckets(tasks),
+                   owned_buckets=own,
                    app_tasks=per_app, global_tasks=wanted_global, bucket_count=len(buckets))
 
 
@@ -182,6 +195,13 @@ def owned_buckets(tasks: TaskSettings) -> list[OwnedBucket]:
     ]
 
 
+def declared_app_buckets(apps: Sequence[str], retention: int) -> list[OwnedBucket]:
+    """The buckets of the declared applications, described as the old bucketmaker described
+    them (so adopting one of its buckets changes nothing but, at most, the retention)."""
+    return [OwnedBucket(app, retention, f"{app} K8s metrics", "appBuckets", holds_app_data=True)
+            for app in apps]
+
+
 def check_owned_retention(owned: Sequence[OwnedBucket], buckets: Sequence[dict],
                           ours: Iterable[str]) -> None:
     """Refuse, before any write, to shorten the retention of a bucket this stack did not make
@@ -193,13 +213,27 @@ def check_owned_retention(owned: Sequence[OwnedBucket], buckets: Sequence[dict],
         if existing is None or existing["id"] in ours:
             continue
         kept = retention_seconds(existing)
-        if kept == 0 or kept > spec.retention_seconds:
-            raise PlanError(
-                f"{spec.setting} is {spec.name!r}, an existing bucket that keeps its data "
-                f"{'forever' if kept == 0 else f'{kept} s'}: managing it would cut that to "
-                f"{spec.retention_seconds} s and InfluxDB would delete the older data. Set "
-                f"{spec.setting} to the name of a bucket of its own (`pulumi config set "
-                f"{spec.setting} <name>_`); nothing was changed")
+        if spec.retention_seconds and (kept == 0 or kept > spec.retention_seconds):
+            raise _retention_cut(spec, kept)
+
+
+def _retention_cut(spec: OwnedBucket, kept: int) -> PlanError:
+    """The refusal to manage an existing bucket that keeps its data longer than `spec` would."""
+    keeps = "forever" if kept == 0 else f"for {retention_policy_name(kept)}"
+    if spec.holds_app_data:
+        enough = retention_policy_name(kept)
+        return PlanError(
+            f"appBuckets lists {spec.name!r}, an existing bucket that keeps its data {keeps}: "
+            f"adopting it with appBucketRetention={retention_policy_name(spec.retention_seconds)} "
+            "would cut that, and InfluxDB would delete the older data. Set appBucketRetention "
+            f"to {enough}{' or longer' if kept else ''} (`pulumi config set appBucketRetention "
+            f"{enough}`), or take {spec.name!r} out of appBuckets (an existing application "
+            "bucket is monitored all the same); nothing was changed")
+    return PlanError(
+        f"{spec.setting} is {spec.name!r}, an existing bucket that keeps its data {keeps}: "
+        f"managing it would cut that to {spec.retention_seconds} s and InfluxDB would delete "
+        f"the older data. Set {spec.setting} to the name of a bucket of its own (`pulumi config "
+        f"set {spec.setting} <name>_`); nothing was changed")
 
 
 def check_one_stack(buckets: Sequence[dict], stack: str) -> None:
@@ -254,6 +288,14 @@ def apps_with_tasks(task_names: Iterable[str], known_apps: Iterable[str]) -> set
         elif kind := next((k for k in APP_KINDS if name.endswith(f" {k}")), None):
             found.add(name.removesuffix(f" {kind}"))
     return found
+
+
+def _check_declared_monitored(declared: Iterable[str], unmonitored: dict[str, str]) -> None:
+    """A declared application is made to be monitored: refuse one no task can watch."""
+    for app in declared:
+        if app in unmonitored:
+            raise PlanError(f"appBuckets lists {app!r}, which no task can watch: "
+                            f"{unmonitored[app]}. Take it out of appBuckets; nothing was changed")
 
 
 def _check_unique_task_names(per_app: dict[str, list[TaskSpec]]) -> None:

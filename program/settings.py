@@ -16,7 +16,12 @@ import pulumi
 from pulumi.errors import RunError
 
 from flux import TaskSettings, TemplateError
+from flux.literals import duration_ns
 from flux.settings import SlackRoute
+from program.plan import APP_BUCKET_RETENTION_SECONDS, is_app_bucket
+from providers.bucket import MIN_RETENTION
+from providers.bucket import RULES as BUCKET_RULES
+from providers.dbrp import dbrp_name
 from providers.settings import BadSetting, ConnectionSettings, MissingSetting
 
 T = TypeVar("T")
@@ -38,6 +43,8 @@ class Settings:
     max_app_deletion_count: int = 2
     allow_mass_deletion: bool = False
     retain_buckets_on_delete: bool = True
+    app_buckets: tuple[str, ...] = ()  # applications whose buckets the program makes
+    app_bucket_retention_seconds: int = APP_BUCKET_RETENTION_SECONDS  # 0: forever
 
 
 # Project config key of each TaskSettings field (the Pulumi.yaml `config:` section).
@@ -75,6 +82,8 @@ def load_settings() -> Settings:
         max_app_deletion_count=_setting(config, "maxAppDeletionCount", 2),
         allow_mass_deletion=_setting(config, "allowMassDeletion", False),
         retain_buckets_on_delete=_setting(config, "retainBucketsOnDelete", True),
+        app_buckets=_names(config, "appBuckets", "application"),
+        app_bucket_retention_seconds=_retention(config, "appBucketRetention", "1w"),
     )
     _validate(settings)
     return settings
@@ -111,6 +120,23 @@ def _setting(config: pulumi.Config, key: str, default: T) -> T:
     read = {bool: config.get_bool, int: config.get_int}.get(type(default), config.get)
     value = read(key)
     return default if value is None else value
+
+
+def _retention(config: pulumi.Config, key: str, default: str) -> int:
+    """A bucket retention in seconds: a duration of at least 1h, or `infinite` (0, forever)."""
+    value = _setting(config, key, default)
+    if value == "infinite":
+        return 0
+    try:
+        nanoseconds = duration_ns(value, key)
+    except TemplateError as error:
+        raise SettingsError(f"{error}, or infinite (`pulumi config set {key} 30d`)") from None
+    if nanoseconds < MIN_RETENTION * 10**9 or nanoseconds % 10**9:
+        raise SettingsError(
+            f"{key} is {value!r}: InfluxDB keeps data for whole seconds, at least 1h, or "
+            f"forever: use a duration such as 1h or 30d, or infinite (`pulumi config set {key} "
+            "30d`)")
+    return nanoseconds // 10**9
 
 
 def _load_task_settings(config: pulumi.Config, org: str) -> TaskSettings:
@@ -171,3 +197,29 @@ def _validate(settings: Settings) -> None:
                 "(and not start with it), or it would be taken for an application")
     if len(managed) != 2:
         raise SettingsError("multiappBucket and alertedBucket must be different buckets")
+    _validate_app_buckets(settings.app_buckets, settings.ignore_buckets)
+
+
+def _validate_app_buckets(declared: tuple[str, ...], ignored: frozenset[str]) -> None:
+    """Each declared application must be a bucket the program would monitor as an app."""
+    fix = "(`pulumi config set --path 'appBuckets[N]' <application>`)"
+    for name in declared:
+        if reason := BUCKET_RULES["name"](name):
+            raise SettingsError(f"appBuckets lists {name!r}, which is no bucket name: it {reason} "
+                                f"{fix}")
+        if not is_app_bucket(name):
+            raise SettingsError(
+                f"appBuckets lists {name!r}, which is not an application bucket name: an "
+                "application's bucket neither starts nor ends with '_' (those are system and "
+                f"cross-application buckets, such as multiappBucket) {fix}")
+        if reason := dbrp_name(name):
+            raise SettingsError(f"appBuckets lists {name!r}, which cannot be the DBRP database "
+                                f"of its bucket: it {reason} {fix}")
+        if name in ignored:
+            raise SettingsError(
+                f"appBuckets and ignoreBuckets both list {name!r}: a declared application is "
+                "monitored, an ignored bucket is not; remove it from one of the two lists "
+                "(`pulumi config rm --path 'ignoreBuckets[N]'`)")
+    if repeated := sorted({name for name in declared if declared.count(name) > 1}):
+        raise SettingsError(f"appBuckets lists {', '.join(map(repr, repeated))} more than once: "
+                            "list each application once")

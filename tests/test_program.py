@@ -25,6 +25,7 @@ from testbed.influx.holdings import (
     WRITES,
     authorizations,
     bucket_names,
+    find_bucket,
     stored_mappings,
     tasks,
     writes,
@@ -296,22 +297,26 @@ def test_preview_warns_once_when_the_slack_webhook_secret_is_missing(engine, mon
     assert "hooks.slack.test" not in "\n".join(present.log)
 
 
-def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influxd):
+@pytest.mark.parametrize("app", ["mobu", "sasquatch"], ids=["listed", "declared"])
+def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influxd, app):
+    # sasquatch has no bucket before the up: it is declared, and written to right after.
+    cli.config[DECLARED] = ["sasquatch"]
     slack = FakeSlack()
     try:
         set_secret(monitored_org, "slack_webhook_url", slack.url)
         succeeded(cli.up())
-        monitoring = Monitoring(monitored_org, slack, TaskSettings(org=monitored_org.name), APPS,
+        monitoring = Monitoring(monitored_org, slack, TaskSettings(org=monitored_org.name),
+                                [*APPS, "sasquatch"],
                                 {task["name"]: task["id"] for task in tasks(monitored_org)})
-        pod = Container(cluster="summit", namespace="mobu", pod="mobu-7d9f-x2", name="mobu")
-        write(monitored_org, "mobu", [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
+        pod = Container(cluster="summit", namespace=app, pod=f"{app}-7d9f-x2", name=app)
+        write(monitored_org, app, [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
 
         [post] = monitoring.check()
         assert monitoring.check() == []
     finally:
         slack.stop()
     assert post.text.startswith(
-        "Container restarted: summit/mobu/mobu-7d9f-x2 (mobu), 1 restart(s) by ")
+        f"Container restarted: summit/{app}/{app}-7d9f-x2 ({app}), 1 restart(s) by ")
     assert (post.channel, post.color) == ("#influxdb-alerts", "danger")
 
 
@@ -505,8 +510,9 @@ def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, mo
     assert engine.state().resources == {}
 
 
-def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_too(
+def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_but_no_app_bucket(
         engine, monitored_org):
+    engine.config[DECLARED] = ["sasquatch"]
     succeeded(engine.up())
     # The engine keeps retain-on-delete in the state: the up between records the change.
     engine.config["rubin-influx-tools:retainBucketsOnDelete"] = False
@@ -516,7 +522,8 @@ def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_t
 
     assert result.ops() == {"delete": 22}
     assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
-    assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET}
+    # A declared application's bucket holds its data: kept whatever retainBucketsOnDelete says.
+    assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "sasquatch"}
 
 
 def test_retain_buckets_off_then_destroy_through_the_workflow_deletes_the_owned_buckets(
@@ -560,6 +567,104 @@ def test_a_failed_bucket_listing_stops_the_run_before_any_change(engine, emulato
     assert result.error is not None and "/api/v2/buckets" in result.error
     assert result.steps == []
     assert writes(emulator) == []
+
+
+# --- Declared applications (appBuckets) ---------------------------------------------------------
+DECLARED = "rubin-influx-tools:appBuckets"
+WEEK = 7 * 86400
+
+
+def app_objects(*apps: str) -> set[str]:
+    """The resources of a declared application: its bucket, its mapping and its tasks."""
+    return {name for app in apps for name in (f"bucket/{app}", f"mapping/{app}")} | {
+        f"task/{name}" for name in app_task_names(*apps)}
+
+
+def test_declared_apps_get_bucket_mapping_and_tasks_in_one_up_adopting_an_existing_bucket(
+        engine, monitored_org):
+    existing = add_bucket(monitored_org, "sasquatch", 86400)
+    engine.config[DECLARED] = ["sasquatch", "times-square"]
+
+    result = succeeded(engine.up())
+
+    assert app_objects("sasquatch", "times-square") <= set(result.names("create"))
+    assert set(result.ops()) == {"create"}
+    created = find_bucket(monitored_org, "times-square")
+    adopted = find_bucket(monitored_org, "sasquatch")
+    assert adopted["id"] == existing["id"]  # adopted, not duplicated
+    for bucket in (created, adopted):  # the retention of the old bucketmaker
+        assert bucket["retentionRules"][0]["everySeconds"] == WEEK
+    mappings = {m["database"]: m for m in stored_mappings(monitored_org)}
+    assert (mappings["times-square"]["bucketID"], mappings["times-square"]["retention_policy"]) \
+        == (created["id"], "1w")
+    assert app_task_names("sasquatch", "times-square") <= {t["name"] for t in tasks(monitored_org)}
+    assert result.outputs["apps"] == sorted([*APPS, "sasquatch", "times-square"])
+    assert set(succeeded(engine.up()).ops()) == {"same"}
+
+
+def test_changing_app_bucket_retention_updates_only_the_declared_buckets_and_their_mappings(
+        engine, monitored_org):
+    engine.config[DECLARED] = ["sasquatch"]
+    succeeded(engine.up())
+    bucket_id = find_bucket(monitored_org, "sasquatch")["id"]
+    engine.config["rubin-influx-tools:appBucketRetention"] = "30d"
+
+    result = succeeded(engine.up())
+
+    assert set(result.names("update")) == {"bucket/sasquatch", "mapping/sasquatch"}
+    assert set(result.ops()) == {"same", "update"}
+    bucket = find_bucket(monitored_org, "sasquatch")
+    assert (bucket["id"], bucket["retentionRules"][0]["everySeconds"]) == (bucket_id, 30 * 86400)
+    assert {m["database"]: m["retention_policy"]
+            for m in stored_mappings(monitored_org)}["sasquatch"] == "4w2d"
+
+
+def test_a_declared_app_taken_off_the_list_keeps_its_bucket_and_its_monitoring(
+        engine, monitored_org):
+    engine.config[DECLARED] = ["sasquatch"]
+    succeeded(engine.up())
+    bucket_id = find_bucket(monitored_org, "sasquatch")["id"]
+    engine.config[DECLARED] = []
+
+    result = succeeded(engine.up())
+
+    # The bucket leaves the stack (retained: no call to InfluxDB); while it exists it is an app
+    # bucket like any other, so its mapping and tasks stay as they are.
+    assert result.names("delete") == ["bucket/sasquatch"]
+    assert set(result.ops()) == {"delete", "same"}
+    assert find_bucket(monitored_org, "sasquatch")["id"] == bucket_id
+    assert app_task_names("sasquatch") <= {task["name"] for task in tasks(monitored_org)}
+    assert "sasquatch" in {mapping["database"] for mapping in stored_mappings(monitored_org)}
+
+
+def test_a_declared_app_whose_bucket_keeps_data_longer_is_refused_before_any_write(
+        engine, monitored_org):
+    add_bucket(monitored_org, "sasquatch", 30 * 86400)
+    engine.config[DECLARED] = ["sasquatch"]
+
+    refused = engine.up()
+    engine.config["rubin-influx-tools:appBucketRetention"] = "4w2d"  # as the error says
+    adopted = succeeded(engine.up())
+
+    assert refused.error is not None
+    assert "appBuckets lists 'sasquatch', an existing bucket that keeps its data for 4w2d: " \
+           "adopting it with appBucketRetention=1w would cut that" in refused.error
+    assert "`pulumi config set appBucketRetention 4w2d`" in refused.error
+    assert refused.steps == []
+    assert "bucket/sasquatch" in adopted.names("create")
+    assert find_bucket(monitored_org, "sasquatch")["retentionRules"][0]["everySeconds"] == \
+        30 * 86400
+
+
+def test_an_app_both_declared_and_ignored_is_refused_naming_both_settings(engine, emulator):
+    engine.config[DECLARED] = ["mobu"]
+    engine.config["rubin-influx-tools:ignoreBuckets"] = ["mobu"]
+
+    result = engine.up()
+
+    assert result.error is not None
+    assert "appBuckets and ignoreBuckets both list 'mobu'" in result.error
+    assert result.steps == [] and writes(emulator) == []
 
 
 # --- Least privilege and secrets ----------------------------------------------------------------
@@ -761,6 +866,15 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     ("rubin-influx-tools:ignorePods", "prepull-*", "ignorePods"),
     ("rubin-influx-tools:slackRoutes", [{"cluster": "summit", "channel": "#summit"}],
      "each with exactly a cluster, a channel and a secretKey"),
+    ("rubin-influx-tools:appBuckets", "sasquatch", "appBuckets"),
+    ("rubin-influx-tools:appBuckets", ["roundtable_internal_"],
+     "appBuckets lists 'roundtable_internal_', which is not an application bucket name"),
+    ("rubin-influx-tools:appBuckets", ["telegraf/autogen"], "appBuckets lists 'telegraf/autogen'"),
+    ("rubin-influx-tools:appBuckets", ['say "hi"'], "appBuckets lists 'say \"hi\"', which is no"),
+    ("rubin-influx-tools:appBuckets", ["mobu", "mobu"], "appBuckets lists 'mobu' more than once"),
+    ("rubin-influx-tools:appBucketRetention", "30m", "appBucketRetention is '30m': InfluxDB"),
+    ("rubin-influx-tools:appBucketRetention", "1mo", "appBucketRetention='1mo' uses a calendar"),
+    ("rubin-influx-tools:appBucketRetention", "forever", "or infinite"),
 ])
 def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine, emulator, key,
                                                                           value, message):

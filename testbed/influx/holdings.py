@@ -28,6 +28,12 @@ def bucket_names(org: InfluxOrg) -> set[str]:
     return {bucket["name"] for bucket in buckets(org)}
 
 
+def find_bucket(org: InfluxOrg, name: str) -> dict:
+    """The org's one bucket of that name, as the server has it."""
+    [found] = [bucket for bucket in buckets(org) if bucket["name"] == name]
+    return found
+
+
 def authorizations(org: InfluxOrg) -> list[dict]:
     return org.server.api("GET", "/api/v2/authorizations",
                           params={"orgID": org.id}).json()["authorizations"]
