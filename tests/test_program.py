@@ -656,6 +656,21 @@ def test_a_declared_app_whose_bucket_keeps_data_longer_is_refused_before_any_wri
         30 * 86400
 
 
+def test_declaring_a_monitored_app_adopts_its_bucket_and_changes_nothing_else(engine,
+                                                                             monitored_org):
+    succeeded(engine.up())
+    engine.config[DECLARED] = ["mobu"]
+    engine.config["rubin-influx-tools:appBucketRetention"] = "infinite"  # as mobu keeps its data
+
+    preview = succeeded(engine.preview())
+    result = succeeded(engine.up())
+
+    for run in (preview, result):  # the mapping's bucket ID is known at preview: no replacement
+        assert run.names("create") == ["bucket/mobu"]
+        assert set(ops(run)) == {"create", "same"}
+    assert find_bucket(monitored_org, "mobu")["retentionRules"][0]["everySeconds"] == 0
+
+
 def test_an_app_both_declared_and_ignored_is_refused_naming_both_settings(engine, emulator):
     engine.config[DECLARED] = ["mobu"]
     engine.config["rubin-influx-tools:ignoreBuckets"] = ["mobu"]
