@@ -118,3 +118,16 @@ def test_allow_mass_deletion_lets_the_run_remove_them():
 
 def test_the_first_run_has_nothing_to_remove():
     assert check_app_removal(None, ["a"], max_percent=50, max_count=2, allowed=False) == []
+
+
+def test_a_declared_app_is_planned_before_its_bucket_exists_and_mapped_from_its_own_bucket():
+    plan = plan_org(ORG, TaskSettings(), app_buckets=["sasquatch", "nublado"],
+                    app_bucket_retention_seconds=86400)
+
+    assert plan.apps == ["gafaelfawr", "nublado", "sasquatch"]
+    assert "sasquatch" in plan.app_tasks
+    declared = {spec.name: spec for spec in plan.owned_buckets if spec.holds_app_data}
+    assert declared["sasquatch"].listed_id is None  # made by this run
+    assert declared["nublado"].listed_id == bucket("nublado")["id"]  # adopted
+    assert {spec.retention_policy for spec in declared.values()} == {"1d"}
+    assert not {"sasquatch", "nublado"} & {m.bucket_name for m in plan.mappings}

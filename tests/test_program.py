@@ -671,6 +671,24 @@ def test_declaring_a_monitored_app_adopts_its_bucket_and_changes_nothing_else(en
     assert find_bucket(monitored_org, "mobu")["retentionRules"][0]["everySeconds"] == 0
 
 
+def test_declaring_the_buckets_the_old_bucketmaker_made_adopts_them_without_a_write(
+        engine, monitored_org, emulator):
+    made = monitored_org.server.api("POST", "/api/v2/buckets", json={  # as bucketmaker made it
+        "orgID": monitored_org.id, "name": "times_square", "description": "times_square K8s "
+        "metrics", "retentionRules": [{"type": "expire", "everySeconds": WEEK,
+                                       "shardGroupDurationSeconds": WEEK}]}).json()
+    engine.config[DECLARED] = ["times_square"]
+    emulator.clear_request_log()
+
+    result = succeeded(engine.up())
+
+    assert app_objects("times_square") <= set(result.names("create"))
+    # Only multiapp_ and alerted_ are made; the old bucket is adopted as it is.
+    assert [write for write in writes(emulator) if write[1].startswith("/api/v2/buckets")] == [
+        ("POST", "/api/v2/buckets")] * 2
+    assert find_bucket(monitored_org, "times_square")["id"] == made["id"]
+
+
 def test_an_app_both_declared_and_ignored_is_refused_naming_both_settings(engine, emulator):
     engine.config[DECLARED] = ["mobu"]
     engine.config["rubin-influx-tools:ignoreBuckets"] = ["mobu"]
