@@ -520,7 +520,7 @@ def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_b
 
     result = succeeded(engine.destroy())
 
-    assert result.ops() == {"delete": 22}
+    assert result.ops() == {"delete": 22 + len(app_objects("sasquatch"))}
     assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
     # A declared application's bucket holds its data: kept whatever retainBucketsOnDelete says.
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "sasquatch"}
