@@ -150,7 +150,6 @@ def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: It
     ]
     per_app, unmonitored = app_plans(sorted({*app_buckets, *(
         bucket["name"] for bucket in listed if is_app_bucket(bucket["name"], ignored))}), tasks)
-    _check_declared_monitored(app_buckets, unmonitored)
     apps = list(per_app)
     _check_unique_task_names(per_app)
     # Without its bucket the disk check would fail every minute; it appears once the bucket does.
@@ -288,14 +287,6 @@ def apps_with_tasks(task_names: Iterable[str], known_apps: Iterable[str]) -> set
         elif kind := next((k for k in APP_KINDS if name.endswith(f" {k}")), None):
             found.add(name.removesuffix(f" {kind}"))
     return found
-
-
-def _check_declared_monitored(declared: Iterable[str], unmonitored: dict[str, str]) -> None:
-    """A declared application is made to be monitored: refuse one no task can watch."""
-    for app in declared:
-        if app in unmonitored:
-            raise PlanError(f"appBuckets lists {app!r}, which no task can watch: "
-                            f"{unmonitored[app]}. Take it out of appBuckets; nothing was changed")
 
 
 def _check_unique_task_names(per_app: dict[str, list[TaskSpec]]) -> None:
