@@ -14,7 +14,7 @@ import requests
 import yaml
 
 from flux.settings import TaskSettings
-from providers.marks import marked
+from providers.marks import marked, unmarked
 from testbed.alerts import Monitoring, set_secret
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
@@ -667,11 +667,11 @@ def test_declaring_a_monitored_app_adopts_its_bucket_and_changes_nothing_else(en
 
     for run in (preview, result):  # the mapping's bucket ID is known at preview: no replacement
         assert run.names("create") == ["bucket/mobu"]
-        assert set(ops(run)) == {"create", "same"}
+        assert set(run.ops()) == {"create", "same"}
     assert find_bucket(monitored_org, "mobu")["retentionRules"][0]["everySeconds"] == 0
 
 
-def test_declaring_the_buckets_the_old_bucketmaker_made_adopts_them_without_a_write(
+def test_declaring_the_buckets_the_old_bucketmaker_made_adopts_them_as_they_are(
         engine, monitored_org, emulator):
     made = monitored_org.server.api("POST", "/api/v2/buckets", json={  # as bucketmaker made it
         "orgID": monitored_org.id, "name": "times_square", "description": "times_square K8s "
@@ -683,10 +683,14 @@ def test_declaring_the_buckets_the_old_bucketmaker_made_adopts_them_without_a_wr
     result = succeeded(engine.up())
 
     assert app_objects("times_square") <= set(result.names("create"))
-    # Only multiapp_ and alerted_ are made; the old bucket is adopted as it is.
-    assert [write for write in writes(emulator) if write[1].startswith("/api/v2/buckets")] == [
-        ("POST", "/api/v2/buckets")] * 2
-    assert find_bucket(monitored_org, "times_square")["id"] == made["id"]
+    # multiapp_ and alerted_ are made; the old bucket only gains the stack's description mark.
+    bucket_writes = [write for write in writes(emulator) if write[1].startswith("/api/v2/buckets")]
+    assert Counter(bucket_writes) == {("POST", "/api/v2/buckets"): 2,
+                                      ("PATCH", f"/api/v2/buckets/{made['id']}"): 1}
+    adopted = find_bucket(monitored_org, "times_square")
+    assert adopted["id"] == made["id"]
+    assert adopted["retentionRules"][0]["everySeconds"] == WEEK
+    assert unmarked(adopted["description"]) == "times_square K8s metrics"
 
 
 def test_an_app_both_declared_and_ignored_is_refused_naming_both_settings(engine, emulator):
