@@ -3,6 +3,7 @@ up, by key only (InfluxDB never answers with a secret's value), and never a reas
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 
 from providers.client import InfluxClient
@@ -18,5 +19,6 @@ def secret_warnings(influx: InfluxClient, org: dict, keys: Iterable[str]) -> lis
         return [f"cannot check that org {org['name']} holds the Slack webhook secrets: the token "
                 "may not list the org's secrets (give it read on secrets to have them checked)"]
     return [f"org {org['name']} has no secret {key!r}: the Slack tasks fail until it holds the "
-            f"webhook URL; set it with `influx secret update --key {key} --value <webhook URL>` "
-            "(see the README)" for key in keys if key not in present]
+            f"webhook URL; set it with `influx secret update --host {influx.url} --org "
+            f"{shlex.quote(org['name'])} --token <operator token> --key {shlex.quote(key)} --value "
+            "<webhook URL>` (see the README)" for key in keys if key not in present]

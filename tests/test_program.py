@@ -292,7 +292,9 @@ def test_preview_warns_once_when_the_slack_webhook_secret_is_missing(engine, mon
     warning = f"org {monitored_org.name} has no secret 'slack_webhook_url'"
     warnings = [line for line in missing.log if line.removeprefix("warning: ").startswith(warning)]
     assert len(warnings) == 1
-    assert "influx secret update --key slack_webhook_url --value <webhook URL>" in warnings[0]
+    assert (f"influx secret update --host {monitored_org.url} --org {monitored_org.name} "
+            "--token <operator token> --key slack_webhook_url --value <webhook URL>"
+            in warnings[0])
     assert not any("has no secret" in line for line in present.log)
     assert "hooks.slack.test" not in "\n".join(present.log)
 
