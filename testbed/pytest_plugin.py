@@ -59,12 +59,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = getattr(item, "fixturenames", ())
         wrong_server = ((server == "influxd" and "emulator" in fixtures)
                         or (server == "emulator" and "influxd" in fixtures))
-        (drop if wrong_server else keep).append(item)
+        (drop if wrong_server or _redundant_pairing(item, server) else keep).append(item)
         if server == "influxd" and (reason := _known_difference(item)):
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"emulator differs: {reason}"))
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _redundant_pairing(item: pytest.Item, server: str | None) -> bool:
+    """Program tests pair the real CLI with the real influxd, and the stand-in with the emulator:
+    the real thing end to end, and the fast pair that keeps the stand-in and the emulator honest.
+    A test that needs the emulator's controls runs under both engines there."""
+    engine = item.callspec.params.get("new_engine") if hasattr(item, "callspec") else None
+    fixtures = getattr(item, "fixturenames", ())
+    if engine is None and "cli" in fixtures:
+        engine = "cli"
+    if engine is None or "emulator" in fixtures:
+        return False
+    return (engine, server) in {("stand-in", "influxd"), ("cli", "emulator")}
 
 
 def _known_difference(item: pytest.Item) -> str | None:
