@@ -58,7 +58,7 @@ class TaskSettings:
         for name in _NAME_SETTINGS:
             check_name(getattr(self, name), f"TaskSettings.{name}")
         self._check_schedule()
-        self._check_disk_thresholds()
+        self._check_percentages()
         self._check_pod_patterns()
         self._check_slack_routes()
 
@@ -98,7 +98,7 @@ class TaskSettings:
                 "the others"
             )
 
-    def _check_disk_thresholds(self) -> None:
+    def _check_percentages(self) -> None:
         for name in ("disk_warn_percent", "disk_danger_percent", "cpu_limit_percent",
                      "memory_limit_percent"):
             value = getattr(self, name)
