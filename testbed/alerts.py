@@ -3,16 +3,22 @@ webhook secret pointing at a fake Slack, and the tasks run on demand.
 
 Tasks are rendered by `flux.tasks` and created through the Task provider in the SDK's provider
 host, as `pulumi up` creates them. A run is forced with `POST /api/v2/tasks/{id}/runs` and waited
-for, so a test takes seconds, not the minutes of the tasks' schedules.
+for, so a test takes seconds, not the minutes of the tasks' schedules. The tasks are kept
+inactive: a scheduled run racing a forced one would post what the forced one is about to record
+as sent. influxd forces runs of active tasks only, so a task is active for the moment it takes to
+queue its run.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flux.settings import TaskSettings
 from flux.tasks import TaskSpec, app_tasks, global_tasks
+from testbed.influx.holdings import tasks
 from testbed.influx.seed import add_bucket
 from testbed.influx.server import InfluxOrg
 from testbed.provider_kinds import TASK, check_and_create, provider_host
@@ -42,20 +48,42 @@ class Monitoring:
     settings: TaskSettings
     apps: list[str]
     task_ids: dict[str, str] = field(default_factory=dict)
+    last_run: dict[str, float] = field(default_factory=dict)
 
     def run(self, name: str) -> Run:
-        """Run the task now and wait for it to finish: its status and log."""
+        """Run the task now and wait for it to finish: its status and log.
+
+        A forced run's now() is its start to the second, and a notifier's look-back at what it
+        sent ends before now(): runs of one task start in different seconds, as scheduled ones do.
+        """
+        if name in self.last_run:
+            time.sleep(max(0.0, math.floor(self.last_run[name]) + 1 - time.time()))
+        self.last_run[name] = time.time()
         return run_task(self.org, name, self.task_ids[name])
 
     def check(self) -> list[Post]:
-        """One round of the schedule: every app task, then every notifier, each run once and
-        required to succeed; the Slack posts made during the round."""
+        """One round of the schedule: the app tasks side by side, then the org-wide ones (the
+        notifiers), each run once and required to succeed; the Slack posts made in the round."""
         before = len(self.slack.bodies)
-        for name in self.task_ids:  # app tasks were created first
-            run = self.run(name)
-            if run.status != "success":
-                raise RunFailed(f"task {name!r} {run.status}:\n" + "\n".join(run.log))
+        app_tasks = [name for name in self.task_ids if not name.startswith("_")]
+        org_tasks = [name for name in self.task_ids if name.startswith("_")]
+        for stage in (app_tasks, org_tasks):
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                runs = list(pool.map(self.run, stage))
+            for run in runs:
+                if run.status != "success":
+                    raise RunFailed(f"task {run.task!r} {run.status}:\n" + "\n".join(run.log))
         return self.slack.posts[before:]
+
+
+def watch_deployed(org: InfluxOrg, slack: FakeSlack, settings: TaskSettings,
+                   apps: list[str]) -> Monitoring:
+    """Every task `pulumi up` left in the org, made inactive so that only forced runs run."""
+    monitoring = Monitoring(org, slack, settings, list(apps))
+    for task in tasks(org):
+        _set_status(org, task["id"], "inactive")
+        monitoring.task_ids[task["name"]] = task["id"]
+    return monitoring
 
 
 def deploy_monitoring(org: InfluxOrg, slack: FakeSlack, apps: list[str],
@@ -77,7 +105,7 @@ def deploy_monitoring(org: InfluxOrg, slack: FakeSlack, apps: list[str],
 
 
 def task_inputs(org: InfluxOrg, spec: TaskSpec) -> dict:
-    return {"org_id": org.id, "name": spec.name, "flux": spec.flux, "status": "active",
+    return {"org_id": org.id, "name": spec.name, "flux": spec.flux, "status": "inactive",
             "description": spec.description}
 
 
@@ -87,8 +115,12 @@ def set_secret(org: InfluxOrg, key: str, value: str) -> None:
 
 
 def run_task(org: InfluxOrg, name: str, task_id: str) -> Run:
-    """Force a run of the task and wait until it ends: its status and, the log lines."""
-    response = org.server.api("POST", f"/api/v2/tasks/{task_id}/runs", json={})
+    """Force a run of the inactive task and wait until it ends: its status and log lines."""
+    _set_status(org, task_id, "active")
+    try:
+        response = org.server.api("POST", f"/api/v2/tasks/{task_id}/runs", json={})
+    finally:
+        _set_status(org, task_id, "inactive")
     response.raise_for_status()
     run_path = f"/api/v2/tasks/{task_id}/runs/{response.json()['id']}"
     deadline = time.monotonic() + RUN_SECONDS
@@ -98,6 +130,11 @@ def run_task(org: InfluxOrg, name: str, task_id: str) -> Run:
         time.sleep(0.05)
     logs = org.server.api("GET", run_path + "/logs").json().get("events", [])
     return Run(name, status, [event["message"] for event in logs])
+
+
+def _set_status(org: InfluxOrg, task_id: str, status: str) -> None:
+    response = org.server.api("PATCH", f"/api/v2/tasks/{task_id}", json={"status": status})
+    response.raise_for_status()
 
 
 def _run_status(org: InfluxOrg, run_path: str) -> str:

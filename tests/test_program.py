@@ -15,7 +15,7 @@ import yaml
 
 from flux.settings import TaskSettings
 from providers.marks import marked, unmarked
-from testbed.alerts import Monitoring, set_secret
+from testbed.alerts import set_secret, watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
 from testbed.engine.stand_in import Engine
@@ -307,9 +307,8 @@ def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influx
     try:
         set_secret(monitored_org, "slack_webhook_url", slack.url)
         succeeded(cli.up())
-        monitoring = Monitoring(monitored_org, slack, TaskSettings(org=monitored_org.name),
-                                [*APPS, "sasquatch"],
-                                {task["name"]: task["id"] for task in tasks(monitored_org)})
+        monitoring = watch_deployed(monitored_org, slack, TaskSettings(org=monitored_org.name),
+                                    [*APPS, "sasquatch"])
         pod = Container(cluster="summit", namespace=app, pod=f"{app}-7d9f-x2", name=app)
         write(monitored_org, app, [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
 
@@ -362,17 +361,15 @@ def test_after_the_first_up_on_an_org_of_the_old_scripts_one_restart_is_posted_o
                 "orgID": monitored_org.id, "description": name, "status": "active",
                 "flux": old_script_task(name, position, slack.url)}).raise_for_status()
         succeeded(cli.up())
-        # Every task in the org, the app tasks first, as their schedules would run them.
-        everything = sorted(tasks(monitored_org), key=lambda task: task["name"].startswith("_"))
-        monitoring = Monitoring(monitored_org, slack, TaskSettings(org=monitored_org.name), APPS,
-                                {task["name"]: task["id"] for task in everything})
+        monitoring = watch_deployed(monitored_org, slack, TaskSettings(org=monitored_org.name),
+                                    APPS)
         pod = Container(cluster="summit", namespace="nublado", pod="hub-0", name="hub")
         write(monitored_org, "nublado", [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
 
         posts = monitoring.check()
     finally:
         slack.stop()
-    assert len(everything) == len(app_task_names(*APPS)) + len(GLOBAL_TASKS)
+    assert len(monitoring.task_ids) == len(app_task_names(*APPS)) + len(GLOBAL_TASKS)
     assert [post.channel for post in posts] == ["#influxdb-alerts"]
     assert posts[0].text.startswith("Container restarted: summit/nublado/hub-0 (hub)")
 
