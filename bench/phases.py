@@ -1,12 +1,18 @@
-"""Run the engine stand-in through the benchmark's phases and measure each one.
+"""Run an engine through the benchmark's phases and measure each one.
 
-Each phase is one engine operation (a fresh worker process running the program, and a fresh
-dynamic-provider host). Measured per phase:
-- reads and writes: the emulator's request log, cleared right before the phase so the benchmark's
-  own set-up (bucket creation) is not counted; GET is a read, every other method a write;
+Each phase is one engine operation: the engine stand-in (a fresh worker process running the
+program, and a fresh dynamic-provider host) or the real CLI (`pulumi` with a `file://` backend,
+its language host, the program and the provider host). Measured per phase:
+- reads and writes: counted on the server around the phase (the emulator's request log, or the
+  real influxd's Prometheus counter), so the benchmark's own set-up is not counted; GET is a read,
+  every other method a write;
 - seconds: wall time of the operation;
-- peak_rss_mb: peak resident memory of the program's process plus the provider host's, as the
-  engine reports it; the emulator is not included, it is measured apart (emulator_peak_rss_mb).
+- peak_rss_mb: under the stand-in, the peak resident memory of the program's process plus the
+  provider host's; under the real CLI, the sum of the peaks of every process the run starts. The
+  server is not included; the emulator is measured apart (emulator_peak_rss_mb).
+
+The floor (`floor`): the same phases under the real CLI for bench/floor, a program of as many
+dynamic resources as the program declares for the org, whose provider makes no API call.
 """
 
 from __future__ import annotations
@@ -18,12 +24,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.org import add_app, app_name, seed_org
-from testbed.engine.stand_in import Engine, Result
+from bench.targets import listed_buckets, object_count, plan_of
+from testbed.engine.cli import PulumiCli
+from testbed.engine.memory import PeakMemory
+from testbed.engine.result import Result, StackEngine
+from testbed.engine.stand_in import Engine
 from testbed.influx.seed import org_named
 from testbed.influx.server import REPO, InfluxServer
 
 PHASES = ("preview", "up", "noop_up", "add_one", "refresh", "destroy")
+ENGINES = ("standin", "real")
 STACK = "bench"
+FLOOR = REPO / "bench" / "floor"
 
 
 class PhaseFailed(RuntimeError):
@@ -40,20 +52,14 @@ class Measurement:
     steps: dict[str, int]
 
 
-class PeakMemory:
-    """A process's peak resident set size since the last reset (Linux VmHWM)."""
-
-    def __init__(self, pid: int) -> None:
-        self._proc = Path(f"/proc/{pid}")
-
-    def reset(self) -> None:
-        # Writing 5 to clear_refs resets the peak to the current RSS.
-        (self._proc / "clear_refs").write_text("5")
-
-    def peak_mb(self) -> float:
-        status = (self._proc / "status").read_text().splitlines()
-        kilobytes = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
-        return int(kilobytes) / 1024
+def measured(result: Result, name: str, reads: int = 0, writes: int = 0,
+             emulator_mb: float | None = None) -> Measurement:
+    if result.error:
+        raise PhaseFailed(f"{name} failed: {result.error}")
+    return Measurement(reads=reads, writes=writes, seconds=round(result.seconds, 3),
+                       peak_rss_mb=round(result.peak_rss_mb, 1),
+                       emulator_peak_rss_mb=None if emulator_mb is None else round(emulator_mb, 1),
+                       steps=dict(Counter(step.op for step in result.steps)))
 
 
 def measure(server: InfluxServer, operation: Callable[[], Result], name: str) -> Measurement:
@@ -62,33 +68,54 @@ def measure(server: InfluxServer, operation: Callable[[], Result], name: str) ->
     if emulator:
         emulator.reset()
     result = operation()
-    if result.error:
-        raise PhaseFailed(f"{name} failed: {result.error}")
     reads_after, writes_after = server.api_requests()
-    reads, writes = reads_after - reads_before, writes_after - writes_before
-    return Measurement(reads=reads, writes=writes, seconds=round(result.seconds, 3),
-                       peak_rss_mb=round(result.peak_rss_mb, 1),
-                       emulator_peak_rss_mb=round(emulator.peak_mb(), 1) if emulator else None,
-                       steps=dict(Counter(step.op for step in result.steps)))
+    return measured(result, name, reads_after - reads_before, writes_after - writes_before,
+                    emulator.peak_mb() if emulator else None)
 
 
-def benchmark(server: InfluxServer, org: str, apps: int,
+def stack_engine(kind: str, project: Path, scratch: Path, config: dict,
+                 secret_keys: set[str] = frozenset()) -> StackEngine:
+    if kind == "real":
+        return PulumiCli(project, state_dir=scratch, stack=STACK, config=config,
+                         secret_config_keys=secret_keys)
+    return Engine(project_dir=project, state_path=scratch / "state.json", stack=STACK,
+                  config=config, secret_config_keys=secret_keys)
+
+
+def operations(engine: StackEngine) -> dict[str, Callable[[], Result]]:
+    return {"preview": engine.preview, "up": engine.up, "noop_up": engine.up,
+            "add_one": engine.up, "refresh": engine.refresh, "destroy": engine.destroy}
+
+
+def benchmark(server: InfluxServer, org: str, apps: int, engine: str = "standin",
               progress: Callable[[str], None] = lambda _line: None) -> dict:
     """Seed `org` with `apps` application buckets and measure every phase on a new stack."""
     seeded = org_named(server, org)
     seed_org(seeded, apps)
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        engine = Engine(project_dir=REPO, state_path=Path(scratch) / "state.json", stack=STACK,
-                        config={"influxdb:url": server.url, "influxdb:org": org,
-                                "influxdb:token": server.token},
-                        secret_config_keys={"influxdb:token"})
-        operations: dict[str, Callable[[], Result]] = {
-            "preview": engine.preview, "up": engine.up, "noop_up": engine.up,
-            "add_one": engine.up, "refresh": engine.refresh, "destroy": engine.destroy}
+        stack = stack_engine(engine, REPO, Path(scratch), {
+            "influxdb:url": server.url, "influxdb:org": org, "influxdb:token": server.token},
+            {"influxdb:token"})
         phases = {}
-        for name in PHASES:
+        for name, operation in operations(stack).items():
             if name == "add_one":
                 add_app(seeded, app_name(apps))
-            phases[name] = asdict(measure(server, operations[name], name))
+            phases[name] = asdict(measure(server, operation, name))
             progress(f"{apps} buckets: {name} {phases[name]['seconds']:.1f} s")
-    return {"buckets": apps, "phases": phases}
+    return {"buckets": apps, "engine": engine, "phases": phases}
+
+
+def floor(apps: int, progress: Callable[[str], None] = lambda _line: None) -> dict:
+    """The phases of `benchmark` under the real CLI for bench/floor, declaring as many resources
+    as the program does for an org of `apps` application buckets (one more app for add_one)."""
+    declared = object_count(plan_of(listed_buckets(apps, owned=False)))
+    grown = object_count(plan_of(listed_buckets(apps + 1, owned=True)))
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as scratch:
+        stack = stack_engine("real", FLOOR, Path(scratch), {"bench-floor:resources": declared})
+        phases = {}
+        for name, operation in operations(stack).items():
+            if name == "add_one":
+                stack.config["bench-floor:resources"] = grown
+            phases[name] = asdict(measured(operation(), name))
+            progress(f"{apps} buckets, floor: {name} {phases[name]['seconds']:.1f} s")
+    return {"buckets": apps, "resources": declared, "phases": phases}

@@ -10,6 +10,7 @@ import datetime
 import os
 import platform
 from collections.abc import Iterable
+from itertools import groupby
 from pathlib import Path
 
 from bench.phases import PHASES
@@ -17,7 +18,14 @@ from bench.targets import expected_counts
 
 NOTES_MARKER = "<!-- Written by hand below this line; bench/run.py keeps it when it rewrites. -->"
 GROWTH_LIMIT = 12  # seconds(10 N) / seconds(N): linear growth, with some slack
-MEMORY_LIMIT_MB = 300
+MEMORY_LIMIT_MB = 300  # the program and provider host under the stand-in
+# Our seconds / the floor's under the real CLI; phases without a limit are reported only.
+FLOOR_TIME_LIMITS = {"preview": 1.5, "noop_up": 1.5, "up": 2.0, "destroy": 2.0}
+FLOOR_MEMORY_LIMIT = 1.5
+
+SERVERS = {"emulator": "the emulator", "influxd": "the real influxd"}
+ENGINES = {"standin": "the engine stand-in", "real": "the real Pulumi CLI"}
+SERVER_OPTIONS = {"emulator": "emulator", "influxd": "real"}
 
 
 def cpu_model() -> str:
@@ -36,78 +44,148 @@ def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
     return [row(*header), row(*["---"] * len(header)), *(row(*cells) for cells in rows)]
 
 
-SERVERS = {"emulator": "the emulator", "influxd": "the real influxd"}
+def engine_of(run: dict) -> str:
+    return run.get("engine", "standin")
 
 
 def server_of(run: dict) -> str:
     return run.get("server", "emulator")
 
 
+def setting(run: dict) -> tuple[str, str]:
+    return engine_of(run), server_of(run)
+
+
+def title(run: dict) -> str:
+    return f"{run['buckets']} application buckets, {ENGINES[engine_of(run)]} on " \
+           f"{SERVERS[server_of(run)]}"
+
+
+def steps(phase: dict) -> str:
+    return ", ".join(f"{op} {count}" for op, count in sorted(phase["steps"].items())) or "none"
+
+
 def measurements(run: dict) -> list[str]:
-    return [f"### {run['buckets']} application buckets, {SERVERS[server_of(run)]}", "", *table(
+    if "floor" in run:
+        return floor_measurements(run)
+    return [f"### {title(run)}", "", *table(
         ("phase", "reads", "writes", "seconds", "peak MB, program + provider host",
          "peak MB, emulator", "steps"),
         ((name, phase["reads"], phase["writes"], f"{phase['seconds']:.2f}",
           f"{phase['peak_rss_mb']:.0f}", _optional_mb(phase["emulator_peak_rss_mb"]),
-          ", ".join(f"{op} {count}" for op, count in sorted(phase["steps"].items())) or "none")
+          steps(phase))
          for name, phase in run["phases"].items())), ""]
+
+
+def floor_measurements(run: dict) -> list[str]:
+    floor = run["floor"]["phases"]
+    return [f"### {title(run)}, beside the floor ({run['floor']['resources']} resources)", "",
+            *table(("phase", "reads", "writes", "seconds", "floor seconds", "over floor",
+                    "peak MB, all processes", "floor peak MB", "over floor", "steps"),
+                   ((name, phase["reads"], phase["writes"], f"{phase['seconds']:.2f}",
+                     f"{floor[name]['seconds']:.2f}", f"{time_ratio(run, name):.2f}",
+                     f"{phase['peak_rss_mb']:.0f}", f"{floor[name]['peak_rss_mb']:.0f}",
+                     f"{memory_ratio(run, name):.2f}", steps(phase))
+                    for name, phase in run["phases"].items())), ""]
+
+
+def time_ratio(run: dict, phase: str) -> float:
+    return run["phases"][phase]["seconds"] / run["floor"]["phases"][phase]["seconds"]
+
+
+def memory_ratio(run: dict, phase: str) -> float:
+    return run["phases"][phase]["peak_rss_mb"] / run["floor"]["phases"][phase]["peak_rss_mb"]
 
 
 def count_targets(runs: list[dict]) -> list[str]:
     rows = []
     for run in runs:
-        expected = expected_counts(run["buckets"])
+        expected = expected_counts(run["buckets"], engine_of(run))
         for name, phase in run["phases"].items():
             want = expected[name]
             met = (phase["reads"], phase["writes"]) == (want.reads, want.writes)
-            rows.append((run["buckets"], server_of(run), name, f"{phase['reads']} ({want.reads})",
-                         f"{phase['writes']} ({want.writes})", "met" if met else "**missed**"))
+            rows.append((run["buckets"], engine_of(run), server_of(run), name,
+                         f"{phase['reads']} ({want.reads})", f"{phase['writes']} ({want.writes})",
+                         _verdict(met)))
     return ["## Request counts against the targets (expected in brackets)", "", *table(
-        ("buckets", "server", "phase", "reads", "writes", "target"), rows), ""]
+        ("buckets", "engine", "server", "phase", "reads", "writes", "target"), rows), ""]
 
 
 def both_servers(runs: list[dict]) -> list[str]:
-    """The request counts of the sizes measured on both servers, side by side."""
-    emulated = {run["buckets"]: run for run in runs if server_of(run) == "emulator"}
-    real = {run["buckets"]: run for run in runs if server_of(run) == "influxd"}
+    """The request counts of the sizes one engine measured on both servers, side by side."""
     rows = []
-    for size in sorted(set(emulated) & set(real)):
-        for name in PHASES:
-            ours, theirs = emulated[size]["phases"][name], real[size]["phases"][name]
-            counts = [(phase["reads"], phase["writes"]) for phase in (ours, theirs)]
-            rows.append((size, name, "{} / {}".format(*counts[0]), "{} / {}".format(*counts[1]),
-                         "same" if counts[0] == counts[1] else "**differ**"))
+    for engine in ENGINES:
+        emulated = {run["buckets"]: run for run in runs if setting(run) == (engine, "emulator")}
+        real = {run["buckets"]: run for run in runs if setting(run) == (engine, "influxd")}
+        for size in sorted(set(emulated) & set(real)):
+            for name in PHASES:
+                ours, theirs = emulated[size]["phases"][name], real[size]["phases"][name]
+                counts = [(phase["reads"], phase["writes"]) for phase in (ours, theirs)]
+                rows.append((size, engine, name, "{} / {}".format(*counts[0]),
+                             "{} / {}".format(*counts[1]),
+                             "same" if counts[0] == counts[1] else "**differ**"))
     if not rows:
         return []
     return ["## Request counts on both servers (reads / writes)", "", *table(
-        ("buckets", "phase", "emulator", "real influxd", "counts"), rows), ""]
+        ("buckets", "engine", "phase", "emulator", "real influxd", "counts"), rows), ""]
 
 
 def growth(runs: list[dict]) -> list[str]:
-    by_size = {run["buckets"]: run for run in runs}
-    pairs = [(small, small * 10) for small in sorted(by_size) if small * 10 in by_size]
-    if not pairs:
-        return []
+    """Seconds at ten times the buckets, per engine and server, and for the floor."""
     rows = []
-    for small, large in pairs:
-        for name in PHASES:
-            before = by_size[small]["phases"][name]["seconds"]
-            after = by_size[large]["phases"][name]["seconds"]
-            ratio = after / before
-            rows.append((f"{small} → {large}", name, f"{before:.2f}", f"{after:.2f}",
-                         f"{ratio:.1f}", "met" if ratio <= GROWTH_LIMIT else "**missed**"))
+    for (engine, server), group in groupby(sorted(runs, key=setting), key=setting):
+        by_size = {run["buckets"]: run for run in group}
+        for small in sorted(by_size):
+            large = small * 10
+            if large not in by_size:
+                continue
+            programs = [("program", "phases")] + (
+                [("floor", "floor")] if "floor" in by_size[large] else [])
+            for program, key in programs:
+                for name in PHASES:
+                    before = _phases(by_size[small], key)[name]["seconds"]
+                    after = _phases(by_size[large], key)[name]["seconds"]
+                    ratio = after / before
+                    rows.append((f"{small} → {large}", engine, server, program, name,
+                                 f"{before:.2f}", f"{after:.2f}", f"{ratio:.1f}",
+                                 _verdict(ratio <= GROWTH_LIMIT)))
+    if not rows:
+        return []
     return [f"## Time growth (target: ten times the buckets, at most {GROWTH_LIMIT} times the "
-            "seconds)", "", *table(("buckets", "phase", "seconds before", "seconds after",
-                                    "ratio", "target"), rows), ""]
+            "seconds)", "", *table(("buckets", "engine", "server", "program", "phase",
+                                    "seconds before", "seconds after", "ratio", "target"), rows),
+            ""]
+
+
+def floor_targets(runs: list[dict]) -> list[str]:
+    rows = []
+    for run in runs:
+        if "floor" not in run:
+            continue
+        for name in PHASES:
+            limit = FLOOR_TIME_LIMITS.get(name)
+            ratio = time_ratio(run, name)
+            rows.append((run["buckets"], server_of(run), name, "seconds", f"{ratio:.2f}",
+                         "none" if limit is None else f"{limit}",
+                         "" if limit is None else _verdict(ratio <= limit)))
+        ratio = max(memory_ratio(run, phase) for phase in PHASES)
+        rows.append((run["buckets"], server_of(run), "every phase", "peak memory",
+                     f"{ratio:.2f}", f"{FLOOR_MEMORY_LIMIT}",
+                     _verdict(ratio <= FLOOR_MEMORY_LIMIT)))
+    if not rows:
+        return []
+    return ["## The real CLI against the floor (our figure / the floor's)", "", *table(
+        ("buckets", "server", "phase", "figure", "ratio", "limit", "target"), rows), ""]
 
 
 def memory(runs: list[dict]) -> list[str]:
-    if not runs:
+    emulated = [run for run in runs if setting(run) == ("standin", "emulator")]
+    if not emulated:
         return []
-    largest = max(runs, key=lambda run: run["buckets"])
+    largest = max(emulated, key=lambda run: run["buckets"])
     name, phase = max(largest["phases"].items(), key=lambda item: item[1]["peak_rss_mb"])
     verdict = "within" if phase["peak_rss_mb"] <= MEMORY_LIMIT_MB else "**over**"
-    return ["## Peak memory", "",
+    return ["## Peak memory under the engine stand-in", "",
             f"At {largest['buckets']} application buckets the program and the provider host "
             f"peak at {phase['peak_rss_mb']:.0f} MB together (in `{name}`), {verdict} "
             f"{MEMORY_LIMIT_MB} MB. The emulator is not included in that figure.", ""]
@@ -118,22 +196,30 @@ def render(runs: list[dict], notes: str) -> str:
     lines = [
         "# Benchmark: API requests, time and memory as the organization grows", "",
         f"Measured {today} on {cpu_model()} ({os.cpu_count()} cores), Python "
-        f"{platform.python_version()}, with `bench/run.py {_arguments(runs)}`.", "",
-        "Each size runs in a fresh emulator: an org with that many application buckets, the "
-        "system buckets and `roundtable_internal_` (so the disk check is declared), then the "
-        "engine stand-in runs `preview` (empty state), `up`, `up` again (`noop_up`), one bucket "
-        "added then `up` (`add_one`), `refresh` and `destroy`. Reads are GETs, writes are POST, "
-        "PATCH and DELETE, counted around each phase from the emulator's request log or, on the "
-        "real influxd (`--real-buckets`), from its Prometheus counter `http_api_requests_total`. "
-        "Seconds are wall time of the operation (a new program process and provider host each "
-        "time). Peak memory is the program's process plus the provider host's; the emulator's "
-        "own peak is the separate column.", "",
+        f"{platform.python_version()}, with " + ", ".join(
+            f"`{command}`" for command in _commands(runs)) + ".", "",
+        "Each size runs on a fresh server (the emulator or the real influxd): an org with that "
+        "many application buckets, the system buckets and `roundtable_internal_` (so the disk "
+        "check is declared). Then the engine (the stand-in, or the real Pulumi CLI with a "
+        "`file://` backend) runs `preview` (empty state), `up`, `up` again (`noop_up`), one "
+        "bucket added then `up` (`add_one`), `refresh` and `destroy`; the real CLI's refresh "
+        "and destroy run the program, as the README and the deploy workflow run them. Reads are "
+        "GETs, writes are POST, PATCH and DELETE, counted around each phase from the emulator's "
+        "request log or from influxd's Prometheus counter `http_api_requests_total`. Seconds "
+        "are wall time of the operation. Peak memory under the stand-in is the program's "
+        "process plus the provider host's (the emulator's own peak is the separate column); "
+        "under the real CLI it is the sum of the peaks of every process the run starts (CLI, "
+        "language host, program, provider host), sampled every 0.1 s.", "",
+        "The floor (real CLI only): `bench/floor`, a program of as many dynamic resources as "
+        "ours declares at that size, whose provider makes no API call (create gives an id, diff "
+        "finds no change), run through the same phases right after ours. Our time over the "
+        "floor's is what Pulumi leaves for the program to spend.", "",
         "## Measurements", "",
     ]
     for run in runs:
         lines += measurements(run)
-    emulated = [run for run in runs if server_of(run) == "emulator"]
-    lines += count_targets(runs) + both_servers(runs) + growth(emulated) + memory(emulated)
+    lines += (count_targets(runs) + both_servers(runs) + floor_targets(runs) + growth(runs)
+              + memory(runs))
     return "\n".join([*lines, NOTES_MARKER, notes.strip("\n"), ""])
 
 
@@ -149,11 +235,21 @@ def write_report(path: Path, runs: list[dict]) -> None:
     path.write_text(render(runs, kept_notes(path)))
 
 
-def _arguments(runs: list[dict]) -> str:
-    sizes = {kind: " ".join(str(run["buckets"]) for run in runs if server_of(run) == kind)
-             for kind in SERVERS}
-    return f"--buckets {sizes['emulator']}" + (
-        f" --real-buckets {sizes['influxd']}" if sizes["influxd"] else "")
+def _commands(runs: list[dict]) -> list[str]:
+    commands = []
+    for (engine, server), group in groupby(sorted(runs, key=setting), key=setting):
+        sizes = " ".join(str(run["buckets"]) for run in group)
+        commands.append(f"bench/run.py --engine {engine} --server {SERVER_OPTIONS[server]} "
+                        f"--buckets {sizes}")
+    return commands
+
+
+def _phases(run: dict, key: str) -> dict:
+    return run[key]["phases"] if key == "floor" else run[key]
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
 
 
 def _optional_mb(value: float | None) -> str:

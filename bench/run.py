@@ -1,12 +1,14 @@
-"""`python bench/run.py --buckets N [N ...] [--server emulator|real] [--real-buckets N ...]
+"""`python bench/run.py --buckets N [N ...] [--engine standin|real] [--server emulator|real]
 [--json] [--report FILE]`
 
 For each N: a fresh server (the emulator, or with `--server real` the real influxd built by
-`make tools`), an org with N application buckets, and the phases of bench/phases.py; for each N
-of --real-buckets the same on a fresh real influxd, whose request counts the report sets beside
-the emulator's. Prints a table per
-run (or, with --json, one JSON object per run, one a line) and optionally writes the markdown
-report. Progress goes to stderr.
+`make tools`), an org with N application buckets, and the phases of bench/phases.py under the
+engine stand-in or, with `--engine real`, the real Pulumi CLI; under the real CLI the floor
+program runs the same phases right after, for the report's ratios. Prints a table per run (or,
+with --json, one JSON object per run, one a line). With --report, the runs are kept in a JSON file
+beside the report (RESULTS.md → results.json), replacing earlier runs of the same engine, server
+and size, and the report is written from all of them, so one report gathers several invocations.
+Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -19,37 +21,55 @@ from pathlib import Path
 # Run as `python bench/run.py`: the repository root, not bench/, must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.phases import benchmark
+from bench.phases import ENGINES, benchmark, floor
 from bench.report import measurements, write_report
 from testbed.influx.influxd import start_server
 from testbed.influx.server import create_org
 
+SERVERS = {"emulator": "emulator", "real": "influxd"}
 
-def run_size(apps: int, server_kind: str = "emulator") -> dict:
+
+def progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run_size(apps: int, engine: str, server_kind: str) -> dict:
     server = start_server(server_kind)
     try:
         # A fresh org: onboarding gave the first one a bucket on influxd, not on the emulator.
         org = create_org(server, prefix="bench")
-        run = benchmark(server, org.name, apps,
-                        progress=lambda line: print(f"{server_kind}: {line}", file=sys.stderr,
-                                                    flush=True))
+        run = benchmark(server, org.name, apps, engine,
+                        progress=lambda line: progress(f"{engine} on {server_kind}: {line}"))
     finally:
         server.stop()
-    return {**run, "server": server_kind}
+    run["server"] = server_kind
+    if engine == "real":
+        run["floor"] = floor(apps, progress)
+    return run
+
+
+def kept_runs(path: Path, replaced: list[dict]) -> list[dict]:
+    """The runs stored at `path`, less those of the same engine, server and size as `replaced`,
+    then `replaced`, ordered by engine, server and size."""
+    def key(run: dict) -> tuple:
+        return run["engine"], run["server"], run["buckets"]
+    stored = json.loads(path.read_text()) if path.exists() else []
+    new = {key(run) for run in replaced}
+    return sorted([run for run in stored if key(run) not in new] + replaced, key=key)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buckets", type=int, nargs="+", required=True, metavar="N",
                         help="numbers of application buckets to measure")
-    parser.add_argument("--server", choices=("emulator", "real"), default="emulator",
-                        help="the server --buckets are measured on")
-    parser.add_argument("--real-buckets", type=int, nargs="*", default=[], metavar="N",
-                        help="numbers of application buckets to measure on a real influxd too")
+    parser.add_argument("--engine", choices=ENGINES, default="standin",
+                        help="the engine stand-in, or the real Pulumi CLI (with the floor)")
+    parser.add_argument("--server", choices=tuple(SERVERS), default="emulator",
+                        help="the emulator, or the real influxd")
     parser.add_argument("--json", action="store_true", help="print JSON, one object per run")
     parser.add_argument("--report", type=Path, help="write the markdown report to this file")
     args = parser.parse_args(argv)
-    if any(apps < 1 for apps in [*args.buckets, *args.real_buckets]):
+    if any(apps < 1 for apps in args.buckets):
         parser.error("--buckets: every N must be at least 1")
     return args
 
@@ -57,14 +77,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     runs = []
-    main_server = "influxd" if args.server == "real" else "emulator"
-    sizes = [(apps, main_server) for apps in args.buckets]
-    sizes += [(apps, "influxd") for apps in args.real_buckets]
-    for apps, server_kind in sizes:
-        run = run_size(apps, server_kind)
+    for apps in args.buckets:
+        run = run_size(apps, args.engine, SERVERS[args.server])
         runs.append(run)
         print(json.dumps(run) if args.json else "\n".join(measurements(run)), flush=True)
     if args.report:
+        stored = args.report.with_name("results.json")
+        runs = kept_runs(stored, runs)
+        stored.write_text(json.dumps(runs, indent=1) + "\n")
         write_report(args.report, runs)
 
 

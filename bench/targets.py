@@ -2,8 +2,9 @@
 and from the API's paging. The report checks the measured counts against them, and so do the tests.
 
 Who reads what (each listing is made once per process, see providers/listing.py):
-- the program, on every preview and up: the org lookup, the org's secret keys (is the Slack
-  webhook there?), then the bucket pages;
+- the program, on every preview and up, and under the real CLI on refresh and destroy too (they
+  run the program, `--run-program`, as the README and the deploy workflow run them): the org
+  lookup, the org's secret keys (is the Slack webhook there?), then the bucket pages;
 - the providers, only when a step needs the server: the first create of a kind lists that kind
   once for the adoption checks (buckets paged, DBRP mappings and authorizations in one GET,
   tasks paged); a refresh lists each kind in state once and reads every resource from it.
@@ -59,8 +60,9 @@ def object_count(plan: OrgPlan) -> int:
     return len(plan.mappings) + 2 * len(plan.owned_buckets) + TOKENS + task_count(plan)
 
 
-def expected_counts(apps: int) -> dict[str, Counts]:
-    """Reads and writes of each phase for an org seeded with `apps` application buckets."""
+def expected_counts(apps: int, engine: str = "standin") -> dict[str, Counts]:
+    """Reads and writes of each phase for an org seeded with `apps` application buckets, under
+    the engine stand-in or the real CLI (`real`)."""
     seeded = listed_buckets(apps, owned=False)
     after_up = listed_buckets(apps, owned=True)
     after_add = listed_buckets(apps + 1, owned=True)
@@ -71,6 +73,7 @@ def expected_counts(apps: int) -> dict[str, Counts]:
 
     # retainBucketsOnDelete defaults to true: destroy leaves the owned buckets in place.
     retained = len(grown.owned_buckets)
+    program_run = program(after_add) if engine == "real" else 0
     return {
         "preview": Counts(program(seeded), 0),
         "up": Counts(program(seeded) + pages(len(seeded), BUCKET_PAGE) + 2 * UNPAGED_LISTING
@@ -79,7 +82,7 @@ def expected_counts(apps: int) -> dict[str, Counts]:
         "add_one": Counts(program(after_add) + UNPAGED_LISTING
                           + pages(task_count(first), TASK_PAGE),
                           object_count(grown) - object_count(first)),
-        "refresh": Counts(pages(len(after_add), BUCKET_PAGE) + 2 * UNPAGED_LISTING
+        "refresh": Counts(program_run + pages(len(after_add), BUCKET_PAGE) + 2 * UNPAGED_LISTING
                           + pages(task_count(grown), TASK_PAGE), 0),
-        "destroy": Counts(0, object_count(grown) - retained),
+        "destroy": Counts(program_run, object_count(grown) - retained),
     }

@@ -1,82 +1,94 @@
 """The benchmark's request counts at 50 application buckets: what each phase costs, exactly.
 
-One benchmark run (bench/phases.py) on a fresh org of each server (the emulator and the real
-influxd: the counts must be the same), then one test per phase. Each expected count is spelled
-out from the plan (50 apps, `roundtable_internal_`, `_monitoring` and `_tasks`) and the paging
-(buckets 100 a page, tasks 500, a listing ends at an empty page), and must also equal what
-bench/targets.py derives from the program's own plan, which the report checks at every size.
-Times and memory are reported by the benchmark, never asserted.
+One benchmark run (bench/phases.py) on a fresh org of each server, paired with an engine as the
+program tests pair them: the engine stand-in on the emulator, the real CLI on the real influxd
+(with the floor beside it). Then one test per phase. Each expected count is spelled out from the
+plan (50 apps, `roundtable_internal_`, `_monitoring` and `_tasks`) and the paging (buckets 100 a
+page, tasks 500, a listing ends at an empty page), and must also equal what bench/targets.py
+derives from the program's own plan, which the report checks at every size. Times and memory are
+reported by the benchmark, never asserted.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.phases import PHASES, benchmark
-from bench.report import NOTES_MARKER, cpu_model, render, write_report
+from bench.phases import PHASES, benchmark, floor
+from bench.report import NOTES_MARKER, count_targets, cpu_model, render, write_report
 from bench.targets import Counts, expected_counts
 from testbed.influx.server import InfluxServer, create_org, delete_org
 
 APPS = 50
+PROGRAM = 1 + 1 + 2  # the program's reads: the org, its secret keys, 2 bucket pages
 
 
 @pytest.fixture(scope="module")
 def run(influxdb: InfluxServer) -> dict:
+    engine = "standin" if influxdb.is_emulator else "real"
     org = create_org(influxdb, prefix="bench")
     try:
-        yield benchmark(influxdb, org.name, APPS)
+        run = benchmark(influxdb, org.name, APPS, engine)
     finally:
         delete_org(org)
+    if engine == "real":
+        run["floor"] = floor(APPS)
+    return run
 
 
 def measured(run: dict, phase: str) -> Counts:
     return Counts(run["phases"][phase]["reads"], run["phases"][phase]["writes"])
 
 
+def expected(run: dict, phase: str) -> Counts:
+    return expected_counts(APPS, run["engine"])[phase]
+
+
+def program_run(run: dict) -> int:
+    """The real CLI's refresh and destroy run the program (`--run-program`); the stand-in's
+    do not."""
+    return PROGRAM if run["engine"] == "real" else 0
+
+
 def test_preview_reads_the_org_its_secret_keys_and_the_bucket_pages_and_writes_nothing(run):
     # The org, its secret keys, and 53 buckets: one page, then the empty page that ends the
     # listing.
-    assert measured(run, "preview") == Counts(reads=1 + 1 + 2, writes=0) == expected_counts(APPS)[
-        "preview"]
+    assert measured(run, "preview") == Counts(reads=PROGRAM, writes=0) == expected(run, "preview")
 
 
 def test_first_up_writes_each_object_once_and_lists_each_kind_once(run):
     # The program: org + secret keys + 2 bucket pages. The providers' adoption checks: 2 bucket
     # pages, 1 DBRP listing, 1 authorization listing, 1 (empty) task page; nothing per object.
-    reads = (1 + 1 + 2) + 2 + 1 + 1 + 1
+    reads = PROGRAM + 2 + 1 + 1 + 1
     # 51 listed buckets mapped + 2 owned buckets and their mappings + the token + 3 tasks per app
     # and the 4 org-wide tasks.
     writes = 51 + 2 * 2 + 1 + (3 * APPS + 4)
-    assert measured(run, "up") == Counts(reads, writes) == expected_counts(APPS)["up"]
+    assert measured(run, "up") == Counts(reads, writes) == expected(run, "up")
     assert run["phases"]["up"]["steps"] == {"create": writes}
 
 
 def test_up_with_nothing_changed_reads_the_org_its_secret_keys_and_the_bucket_pages_only(run):
-    assert measured(run, "noop_up") == Counts(reads=1 + 1 + 2, writes=0) == expected_counts(APPS)[
-        "noop_up"]
+    assert measured(run, "noop_up") == Counts(reads=PROGRAM, writes=0) == expected(run, "noop_up")
     assert set(run["phases"]["noop_up"]["steps"]) == {"same"}
 
 
 def test_adding_a_bucket_writes_its_mapping_and_three_tasks_only(run):
     # The program: org + secret keys + 2 bucket pages; adoption checks: 1 DBRP listing, 2 task
     # pages (154).
-    reads = (1 + 1 + 2) + 1 + 2
-    assert measured(run, "add_one") == Counts(reads, writes=1 + 3) == expected_counts(APPS)[
-        "add_one"]
+    reads = PROGRAM + 1 + 2
+    assert measured(run, "add_one") == Counts(reads, writes=1 + 3) == expected(run, "add_one")
 
 
 def test_refresh_lists_each_kind_once_instead_of_reading_each_resource(run):
     # 2 bucket pages (56), 1 DBRP listing, 1 authorization listing, 2 task pages (157).
-    reads = 2 + 1 + 1 + 2
-    assert measured(run, "refresh") == Counts(reads, writes=0) == expected_counts(APPS)["refresh"]
+    reads = program_run(run) + 2 + 1 + 1 + 2
+    assert measured(run, "refresh") == Counts(reads, writes=0) == expected(run, "refresh")
     assert set(run["phases"]["refresh"]["steps"]) == {"refresh-same"}
 
 
 def test_destroy_deletes_what_was_created_except_the_retained_buckets(run):
     # 54 mappings + the token + 157 tasks; multiapp_ and alerted_ stay (retainBucketsOnDelete).
     writes = 54 + 1 + (3 * (APPS + 1) + 4)
-    assert measured(run, "destroy") == Counts(reads=0, writes=writes) == expected_counts(APPS)[
-        "destroy"]
+    assert measured(run, "destroy") == Counts(program_run(run), writes) == expected(run, "destroy")
 
 
 def test_every_phase_reports_its_seconds_and_peak_memory(run):
@@ -85,11 +97,20 @@ def test_every_phase_reports_its_seconds_and_peak_memory(run):
         assert run["phases"][phase]["peak_rss_mb"] > 0
 
 
+def test_the_floor_declares_as_many_resources_as_the_program_in_every_phase(run, influxd):
+    # The floor runs beside the real CLI, which the test bed pairs with the real influxd.
+    for phase in PHASES:
+        assert run["floor"]["phases"][phase]["steps"] == run["phases"][phase]["steps"], phase
+        assert run["floor"]["phases"][phase]["seconds"] > 0
+
+
 def test_report_checks_the_targets_and_keeps_the_hand_written_notes(run, tmp_path):
     report = tmp_path / "RESULTS.md"
     report.write_text(render([run], "") + "Why up costs what it does.\n")
     write_report(report, [run])
     text = report.read_text()
-    assert cpu_model() in text and "**missed**" not in text
-    assert text.count("| met |") == len(PHASES)
+    counts = "\n".join(count_targets([run]))
+    assert cpu_model() in text and counts in text
+    assert counts.count("| met |") == len(PHASES) and "**missed**" not in counts
+    assert ("## The real CLI against the floor" in text) == ("floor" in run)
     assert text.endswith(f"{NOTES_MARKER}\nWhy up costs what it does.\n")

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
+from testbed.engine.memory import RunPeak
 from testbed.engine.result import Result, Secret, StackEngine, Step
 from testbed.engine.stand_in import ResourceState, StackState
 from testbed.paths import REPO, TOOLS_BIN
@@ -95,7 +96,6 @@ class PulumiCli(StackEngine):
         steps: list[Step] = []
         log: list[str] = []
         on_event = _recorder(steps, log, refresh=op == "refresh", destroy=op == "destroy")
-        started = time.monotonic()
         error = None
         outputs: dict[str, Any] = {}
         display = {"on_event": on_event, "on_output": log.append, "color": "never",
@@ -103,23 +103,26 @@ class PulumiCli(StackEngine):
         judged = {"policy_packs": [str(pack) for pack in self._policy_packs()],
                   "policy_pack_configs": [str(config) for config in self.policy_pack_configs],
                   **options}
+        started = time.monotonic()  # the operation alone, not the config set before it
         try:
-            if op == "preview":
-                done = stack.preview(**display, **judged)
-            elif op == "up":
-                done = stack.up(**display, **judged)
-            elif op == "refresh":
-                done = stack.refresh(**display)
-            else:
-                done = stack.destroy(**display)
+            with RunPeak() as memory:
+                if op == "preview":
+                    done = stack.preview(**display, **judged)
+                elif op == "up":
+                    done = stack.up(**display, **judged)
+                elif op == "refresh":
+                    done = stack.refresh(**display)
+                else:
+                    done = stack.destroy(**display)
             log.extend(done.stderr.splitlines())  # the verbose logs, when asked for
         except auto.CommandError as failure:
             error = str(failure)
+        seconds = time.monotonic() - started
         if op != "preview":
             outputs = {key: Secret(value.value) if value.secret else value.value
                        for key, value in stack.outputs().items()}
-        return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=0.0,
-                      seconds=time.monotonic() - started)
+        return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=memory.mb,
+                      seconds=seconds)
 
     def _select(self) -> auto.Stack:
         if self._stack is None:
