@@ -33,5 +33,12 @@ test: setup tools
 demo: $(VENV)/.installed
 	$(BIN)/python -m testbed.demo
 
+# Every engine on every server at 10, 100 and 1000 apps; the real CLI's runs with the floor beside
+# them. Each line adds its runs to bench/results.json and rewrites bench/RESULTS.md from them all.
+BENCH := $(BIN)/python bench/run.py --report bench/RESULTS.md --buckets 10 100 1000
+
 bench: setup tools
-	$(BIN)/python bench/run.py --report bench/RESULTS.md --buckets 10 100 1000 --real-buckets 10 100
+	$(BENCH) --engine standin --server emulator
+	$(BENCH) --engine standin --server real
+	$(BENCH) --engine real --server emulator
+	$(BENCH) --engine real --server real
