@@ -6,7 +6,9 @@ Each scenario asserts both the steps the engine took and the objects in InfluxDB
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -430,6 +432,36 @@ def test_a_lost_page_of_the_bucket_listing_deletes_nothing(engine, monitored_org
     assert "the bucket listing left out 56 buckets that InfluxDB still has" in result.error
     assert "delete" not in result.ops()
     assert len(tasks(monitored_org)) == before
+
+
+@pytest.mark.filterwarnings("ignore:Error in event stream")  # the killed run's, as expected
+def test_an_up_killed_part_way_is_finished_by_the_next_up_without_duplicates(
+        cli, monitored_org, emulator):
+    # Every task create is answered a second late, so the CLI is killed with some tasks made;
+    # the state is written only at the end of a run (PULUMI_SKIP_CHECKPOINTS), so none of them
+    # is recorded.
+    emulator.add_fault(method="POST", path_prefix="/api/v2/tasks", delay_s=1.0, count=1000)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        killed = pool.submit(cli.up)
+        deadline = time.monotonic() + 60
+        while not tasks(monitored_org) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cli.kill()
+        assert killed.result().error is not None
+    made_before = {task["name"] for task in tasks(monitored_org)}
+    emulator.clear_faults()
+    cli.cancel()  # the lock the killed run left, removed as the README says
+
+    finished = succeeded(cli.up())
+
+    names = [task["name"] for task in tasks(monitored_org)]
+    declared = [step for step in finished.steps if step.type.endswith(":Task")]
+    assert made_before and len(names) == len(set(names)) == len(declared)
+    assert [token["description"] for token in authorizations(monitored_org)].count(
+        TASK_TOKEN) == 1
+    databases = [mapping["database"] for mapping in stored_mappings(monitored_org)]
+    assert len(databases) == len(set(databases))
+    assert set(succeeded(cli.up()).ops()) == {"same"}
 
 
 @pytest.mark.parametrize("setting", ["multiappBucket", "alertedBucket"])

@@ -110,6 +110,10 @@ def test_refresh_and_destroy_run_the_program_so_a_rotated_token_works():
     assert load(DEPLOY)["env"]["PULUMI_RUN_PROGRAM"] == "true"
 
 
+def test_the_deploy_writes_the_state_once_a_run_not_after_every_step():
+    assert load(DEPLOY)["env"]["PULUMI_SKIP_CHECKPOINTS"] == "true"
+
+
 def test_every_job_sets_up_python_3_11_and_the_deploy_installs_the_cli_the_tests_run():
     versions = {step["with"]["python-version"] for _, job in all_jobs()
                 for step in steps_using(job, "actions/setup-python")}

@@ -14,8 +14,10 @@ reports it as same, update or delete) is named as the stand-in names it (`refres
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from testbed.engine.memory import RunPeak
+from testbed.engine.memory import RunPeak, descendants
 from testbed.engine.result import Result, Secret, StackEngine, Step
 from testbed.engine.stand_in import ResourceState, StackState
 from testbed.paths import REPO, TOOLS_BIN
@@ -87,6 +89,21 @@ class PulumiCli(StackEngine):
     def up_expecting_no_changes(self) -> Result:
         """`pulumi up --expect-no-changes`: an error when anything would change."""
         return self._run("up", expect_no_changes=True)
+
+    def kill(self) -> None:
+        """End the CLI running an operation of this stack at once (SIGKILL), and every process
+        under it, as a cancelled CI job or a lost runner ends them."""
+        for proc in descendants().values():
+            with contextlib.suppress(OSError):
+                if (Path(os.readlink(proc / "exe")) == (self.cli_dir / "pulumi").resolve()
+                        and Path(os.readlink(proc / "cwd")) == self.project_dir.resolve()):
+                    for below in [*descendants(int(proc.name)).values(), proc]:
+                        with contextlib.suppress(OSError):
+                            os.kill(int(below.name), signal.SIGKILL)
+
+    def cancel(self) -> None:
+        """`pulumi cancel`: remove the lock a killed run left on the stack."""
+        self._select().cancel()
 
     def _run(self, op: str, **options: Any) -> Result:
         stack = self._select()
@@ -179,6 +196,10 @@ class PulumiCli(StackEngine):
             # As the README and the deploy workflow run them: refresh and destroy run the
             # program, so the providers get today's settings, not those of the last `up`.
             "PULUMI_RUN_PROGRAM": "true",
+            # As the deploy workflow runs them: the state is written at the end of a run, not
+            # after every step (a rewrite of the whole state each time, quadratic in the
+            # resources); a run cut short converges on the next, whose creates adopt its objects.
+            "PULUMI_SKIP_CHECKPOINTS": "true",
             # The program and its providers import the repository's packages.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
                                                         os.environ.get("PYTHONPATH")])),

@@ -1,6 +1,6 @@
-"""Peak memory of processes, read from Linux's /proc: one process's (`PeakMemory`), or that of
-every process an engine run starts (`RunPeak`: the CLI, language host, program, provider host and
-policy pack under the real CLI).
+"""Processes read from Linux's /proc: those below this one (`descendants`), the peak memory of
+one (`PeakMemory`), or of every process an engine run starts (`RunPeak`: the CLI, language host,
+program, provider host and policy pack under the real CLI).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class RunPeak:
         self._sampler = threading.Thread(target=self._sample_until_done, daemon=True)
 
     def __enter__(self) -> RunPeak:
-        self._before = set(_descendants())
+        self._before = set(descendants())
         self._sampler.start()
         return self
 
@@ -57,15 +57,16 @@ class RunPeak:
 
     def _sample_until_done(self) -> None:
         while not self._done.wait(SAMPLE_SECONDS):
-            for process, proc in _descendants().items():
+            for process, proc in descendants().items():
                 # One that ends while being read keeps its last reading.
                 with contextlib.suppress(OSError, StopIteration):
                     if process not in self._before:
                         self._peaks[process] = _peak_kb(proc)
 
 
-def _descendants() -> dict[str, Path]:
-    """Every process below this one, keyed by pid and start time (a pid can be reused)."""
+def descendants(pid: int | None = None) -> dict[str, Path]:
+    """Every process below `pid` (this one by default), keyed by pid and start time (a pid can
+    be reused), with its /proc directory."""
     children: dict[int, list[tuple[int, str]]] = {}
     for proc in PROC.iterdir():
         if not proc.name.isdigit():
@@ -77,7 +78,7 @@ def _descendants() -> dict[str, Path]:
             continue
         children.setdefault(int(fields[1]), []).append((int(proc.name), fields[19]))
     found: dict[str, Path] = {}
-    parents = [os.getpid()]
+    parents = [pid or os.getpid()]
     while parents:
         for pid, started in children.get(parents.pop(), []):
             found[f"{pid} {started}"] = PROC / str(pid)
