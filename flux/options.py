@@ -19,6 +19,7 @@ from flux.syntax import Token
 
 # Flux adds months and years on the calendar; a fixed length is close enough to validate.
 _NANOS = {**syntax.DURATION_NS, "mo": 30 * 86400 * 10**9, "y": 365 * 86400 * 10**9}
+_DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}  # a bracket's step in nesting
 # Go's time.ParseDuration knows no unit above the hour.
 GO_UNITS = ("ns", "us", "µs", "ms", "s", "m", "h")
 MAX_CONCURRENCY = 100
@@ -141,10 +142,8 @@ def _task_statements(tokens: list[Token]) -> list[int]:
     found = []
     depth = 0
     for i, token in enumerate(tokens):
-        if token.is_punct("([{"):
-            depth += 1
-        elif token.is_punct(")]}"):
-            depth -= 1
+        if token.kind == syntax.PUNCT:
+            depth += _DEPTH.get(token.text, 0)
         elif (depth == 0 and token.text == "option" and i + 2 < len(tokens)
               and tokens[i + 1].text == "task" and tokens[i + 2].text == "="):
             found.append(i + 2)

@@ -13,7 +13,7 @@ lines and columns; the end of the text is the column after its last character).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 IDENT = "ident"
 INT = "int"
@@ -36,10 +36,18 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d
 _FLOAT = re.compile(r"\d+\.\d+")
 _INT = re.compile(r"\d+")
 _IDENT = re.compile(r"[^\W\d]\w*")
-_SPACE = " \t\r\n"  # the scanner's whitespace: a no-break space outside a string is an error
+# What lies between tokens: the scanner's whitespace (a no-break space outside a string is an
+# error) and comments.
+_BETWEEN = re.compile(r"(?:[ \t\r\n]+|//[^\n]*)*")
 _PUNCTS = ("|>", "=>", "<-", "==", "!=", "<=", ">=", "=~", "!~",
            "+", "-", "*", "/", "%", "^", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",",
            ".", ":", "?", "!")
+_PUNCT = re.compile("|".join(map(re.escape, _PUNCTS)))  # two-character ones first
+# The next token, after what lies between: a name or punctuation read at once; anything else
+# (a string, a number, a "/" that may open a regex, an invalid character) by _next_token.
+_NEXT = re.compile(rf"{_BETWEEN.pattern}(?:(?P<{IDENT}>{_IDENT.pattern})|"
+                   rf"(?P<{PUNCT}>{'|'.join(re.escape(p) for p in _PUNCTS if p != '/')})|"
+                   r"(?P<other>.)|$)", re.DOTALL)
 OPENERS = "([{"
 CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSER_NAMES = {")": "RPAREN", "]": "RBRACK", "}": "RBRACE"}
@@ -53,8 +61,7 @@ class FluxSyntaxError(Exception):
     """A script the Flux parser rejects."""
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     start: int
@@ -68,13 +75,10 @@ class Token:
 class _Source:
     def __init__(self, text: str) -> None:
         self.text = text
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def position(self, offset: int) -> str:
-        line = 0
-        while line + 1 < len(self._line_starts) and self._line_starts[line + 1] <= offset:
-            line += 1
-        return f"{line + 1}:{offset - self._line_starts[line] + 1}"
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        return f"{self.text.count(chr(10), 0, line_start) + 1}:{offset - line_start + 1}"
 
     def error(self, start: int, end: int, detail: str) -> FluxSyntaxError:
         return FluxSyntaxError(f"loc {self.position(start)}-{self.position(end)}: {detail}")
@@ -84,17 +88,13 @@ def tokenize(text: str) -> list[Token]:
     """The tokens of a script; raises FluxSyntaxError for what the parser would reject."""
     source = _Source(text)
     tokens: list[Token] = []
-    i = 0
-    while i < len(text):
-        if text[i] in _SPACE:
-            i += 1
-        elif text.startswith("//", i):
-            newline = text.find("\n", i)
-            i = len(text) if newline < 0 else newline
+    end = 0
+    while kind := (match := _NEXT.match(text, end)).lastgroup:
+        if kind == "other":
+            tokens.append(_next_token(source, match.start(kind), tokens[-1] if tokens else None))
         else:
-            token = _next_token(source, i, tokens[-1] if tokens else None)
-            tokens.append(token)
-            i = token.end
+            tokens.append(Token(kind, match.group(kind), match.start(kind), match.end()))
+        end = tokens[-1].end
     _check_brackets(source, tokens)
     _check_strings(source, tokens)
     return tokens
@@ -116,12 +116,9 @@ def _next_token(source: _Source, i: int, previous: Token | None) -> Token:
             match = pattern.match(text, i)
             if match:
                 return Token(kind, match.group(), i, match.end())
-    match = _IDENT.match(text, i)
+    match = _IDENT.match(text, i) or _PUNCT.match(text, i)
     if match:
-        return Token(IDENT, match.group(), i, match.end())
-    for punct in _PUNCTS:
-        if text.startswith(punct, i):
-            return Token(PUNCT, punct, i, i + len(punct))
+        return Token(IDENT if match.re is _IDENT else PUNCT, match.group(), i, match.end())
     raise source.error(i, i + 1, f"invalid token {char!r}")
 
 
@@ -176,9 +173,11 @@ def _regex_end(source: _Source, start: int) -> int:
 def _check_brackets(source: _Source, tokens: list[Token]) -> None:
     open_brackets: list[Token] = []
     for token in tokens:
-        if token.is_punct(OPENERS):
+        if token.kind != PUNCT:
+            continue
+        if token.text in CLOSERS:
             open_brackets.append(token)
-        elif token.kind == PUNCT and token.text in _CLOSER_NAMES:
+        elif token.text in _CLOSER_NAMES:
             if not open_brackets or CLOSERS[open_brackets[-1].text] != token.text:
                 raise source.error(token.start, token.end, f"invalid statement: {token.text}")
             open_brackets.pop()
