@@ -13,6 +13,10 @@ its language host, the program and the provider host). Measured per phase:
 
 The floor (`floor`): the same phases under the real CLI for bench/floor, a program of as many
 dynamic resources as the program declares for the org, whose provider makes no API call.
+
+Engines: `standin`; `real`, the CLI as the deploy workflow runs it (the state written at the end
+of a run); `real-checkpoints`, the CLI as Pulumi runs by default, writing the whole state after
+every step.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from testbed.influx.seed import org_named
 from testbed.influx.server import REPO, InfluxServer
 
 PHASES = ("preview", "up", "noop_up", "add_one", "refresh", "destroy")
-ENGINES = ("standin", "real")
+ENGINES = ("standin", "real", "real-checkpoints")
+CHECKPOINTS = {"PULUMI_SKIP_CHECKPOINTS": "false"}
 STACK = "bench"
 FLOOR = REPO / "bench" / "floor"
 
@@ -75,9 +80,10 @@ def measure(server: InfluxServer, operation: Callable[[], Result], name: str) ->
 
 def stack_engine(kind: str, project: Path, scratch: Path, config: dict,
                  secret_keys: set[str] = frozenset()) -> StackEngine:
-    if kind == "real":
+    if kind.startswith("real"):
         return PulumiCli(project, state_dir=scratch, stack=STACK, config=config,
-                         secret_config_keys=secret_keys)
+                         secret_config_keys=secret_keys,
+                         env=CHECKPOINTS if kind == "real-checkpoints" else {})
     return Engine(project_dir=project, state_path=scratch / "state.json", stack=STACK,
                   config=config, secret_config_keys=secret_keys)
 
@@ -105,13 +111,14 @@ def benchmark(server: InfluxServer, org: str, apps: int, engine: str = "standin"
     return {"buckets": apps, "engine": engine, "phases": phases}
 
 
-def floor(apps: int, progress: Callable[[str], None] = lambda _line: None) -> dict:
+def floor(apps: int, engine: str = "real",
+          progress: Callable[[str], None] = lambda _line: None) -> dict:
     """The phases of `benchmark` under the real CLI for bench/floor, declaring as many resources
     as the program does for an org of `apps` application buckets (one more app for add_one)."""
     declared = object_count(plan_of(listed_buckets(apps, owned=False)))
     grown = object_count(plan_of(listed_buckets(apps + 1, owned=True)))
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as scratch:
-        stack = stack_engine("real", FLOOR, Path(scratch), {"bench-floor:resources": declared})
+        stack = stack_engine(engine, FLOOR, Path(scratch), {"bench-floor:resources": declared})
         phases = {}
         for name, operation in operations(stack).items():
             if name == "add_one":

@@ -1,10 +1,11 @@
-"""`python bench/run.py --buckets N [N ...] [--engine standin|real] [--server emulator|real]
-[--json] [--report FILE]`
+"""`python bench/run.py --buckets N [N ...] [--engine standin|real|real-checkpoints]
+[--server emulator|real] [--json] [--report FILE]`
 
 For each N: a fresh server (the emulator, or with `--server real` the real influxd built by
 `make tools`), an org with N application buckets, and the phases of bench/phases.py under the
-engine stand-in or, with `--engine real`, the real Pulumi CLI; under the real CLI the floor
-program runs the same phases right after, for the report's ratios. Prints a table per run (or,
+engine stand-in or, with `--engine real`, the real Pulumi CLI (`real-checkpoints`: writing the
+state after every step, Pulumi's default); under the real CLI the floor program runs the same
+phases right after, for the report's ratios. Prints a table per run (or,
 with --json, one JSON object per run, one a line). With --report, the runs are kept in a JSON file
 beside the report (RESULTS.md → results.json), replacing earlier runs of the same engine, server
 and size, and the report is written from all of them, so one report gathers several invocations.
@@ -43,8 +44,8 @@ def run_size(apps: int, engine: str, server_kind: str) -> dict:
     finally:
         server.stop()
     run["server"] = server_kind
-    if engine == "real":
-        run["floor"] = floor(apps, progress)
+    if engine != "standin":
+        run["floor"] = floor(apps, engine, progress)
     return run
 
 
@@ -63,7 +64,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--buckets", type=int, nargs="+", required=True, metavar="N",
                         help="numbers of application buckets to measure")
     parser.add_argument("--engine", choices=ENGINES, default="standin",
-                        help="the engine stand-in, or the real Pulumi CLI (with the floor)")
+                        help="the engine stand-in, or the real Pulumi CLI (with the floor); "
+                             "real-checkpoints: the CLI writing the state after every step")
     parser.add_argument("--server", choices=tuple(SERVERS), default="emulator",
                         help="the emulator, or the real influxd")
     parser.add_argument("--json", action="store_true", help="print JSON, one object per run")

@@ -73,7 +73,7 @@ def expected_counts(apps: int, engine: str = "standin") -> dict[str, Counts]:
 
     # retainBucketsOnDelete defaults to true: destroy leaves the owned buckets in place.
     retained = len(grown.owned_buckets)
-    program_run = program(after_add) if engine == "real" else 0
+    program_run = program(after_add) if engine != "standin" else 0
     return {
         "preview": Counts(program(seeded), 0),
         "up": Counts(program(seeded) + pages(len(seeded), BUCKET_PAGE) + 2 * UNPAGED_LISTING
