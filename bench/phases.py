@@ -9,7 +9,9 @@ its language host, the program and the provider host). Measured per phase:
 - seconds: wall time of the operation;
 - peak_rss_mb: under the stand-in, the peak resident memory of the program's process plus the
   provider host's; under the real CLI, the sum of the peaks of every process the run starts. The
-  server is not included; the emulator is measured apart (emulator_peak_rss_mb).
+  server is not included; the emulator is measured apart (emulator_peak_rss_mb);
+- cpu_seconds, under the real CLI: CPU time by process role (CLI, language host, program,
+  provider host, policy pack), where the time goes.
 
 The floor (`floor`): the same phases under the real CLI for bench/floor, a program of as many
 dynamic resources as the program declares for the org, whose provider makes no API call.
@@ -55,6 +57,7 @@ class Measurement:
     peak_rss_mb: float
     emulator_peak_rss_mb: float | None
     steps: dict[str, int]
+    cpu_seconds: dict[str, float]  # by process role, under the real CLI
 
 
 def measured(result: Result, name: str, reads: int = 0, writes: int = 0,
@@ -64,7 +67,9 @@ def measured(result: Result, name: str, reads: int = 0, writes: int = 0,
     return Measurement(reads=reads, writes=writes, seconds=round(result.seconds, 3),
                        peak_rss_mb=round(result.peak_rss_mb, 1),
                        emulator_peak_rss_mb=None if emulator_mb is None else round(emulator_mb, 1),
-                       steps=dict(Counter(step.op for step in result.steps)))
+                       steps=dict(Counter(step.op for step in result.steps)),
+                       cpu_seconds={role: round(seconds, 2)
+                                    for role, seconds in sorted(result.cpu_seconds.items())})
 
 
 def measure(server: InfluxServer, operation: Callable[[], Result], name: str) -> Measurement:

@@ -180,6 +180,31 @@ def floor_targets(runs: list[dict]) -> list[str]:
             ""]
 
 
+CPU_ROLES = ("CLI", "program", "provider host")
+
+
+def cpu_split(runs: list[dict]) -> list[str]:
+    """CPU seconds by process, ours beside the floor's, at the largest size of each engine and
+    server the floor ran beside."""
+    rows = []
+    for _setting, group in groupby(sorted(runs, key=setting), key=setting):
+        largest = max(group, key=lambda run: run["buckets"])
+        if "floor" not in largest:
+            continue
+        for name in PHASES:
+            ours = largest["phases"][name].get("cpu_seconds", {})
+            floor = largest["floor"]["phases"][name].get("cpu_seconds", {})
+            rest = [sum(seconds for role, seconds in usage.items() if role not in CPU_ROLES)
+                    for usage in (ours, floor)]
+            rows.append((largest["buckets"], *setting(largest), name,
+                         *(f"{ours.get(role, 0):.1f} / {floor.get(role, 0):.1f}"
+                           for role in CPU_ROLES), "{:.1f} / {:.1f}".format(*rest)))
+    if not rows:
+        return []
+    return ["## Where the time goes: CPU seconds by process (ours / the floor's)", "", *table(
+        ("buckets", "engine", "server", "phase", *CPU_ROLES, "other"), rows), ""]
+
+
 def memory(runs: list[dict]) -> list[str]:
     emulated = [run for run in runs if setting(run) == ("standin", "emulator")]
     if not emulated:
@@ -220,8 +245,8 @@ def render(runs: list[dict], notes: str) -> str:
     ]
     for run in runs:
         lines += measurements(run)
-    lines += (count_targets(runs) + both_servers(runs) + floor_targets(runs) + growth(runs)
-              + memory(runs))
+    lines += (count_targets(runs) + both_servers(runs) + floor_targets(runs) + cpu_split(runs)
+              + growth(runs) + memory(runs))
     return "\n".join([*lines, NOTES_MARKER, notes.strip("\n"), ""])
 
 

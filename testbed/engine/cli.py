@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from testbed.engine.memory import RunPeak, descendants
+from testbed.engine.memory import RunUsage, descendants
 from testbed.engine.result import Result, Secret, StackEngine, Step
 from testbed.engine.stand_in import ResourceState, StackState
 from testbed.paths import REPO, TOOLS_BIN
@@ -122,7 +122,7 @@ class PulumiCli(StackEngine):
                   **options}
         started = time.monotonic()  # the operation alone, not the config set before it
         try:
-            with RunPeak() as memory:
+            with RunUsage() as usage:
                 if op == "preview":
                     done = stack.preview(**display, **judged)
                 elif op == "up":
@@ -138,8 +138,8 @@ class PulumiCli(StackEngine):
         if op != "preview":
             outputs = {key: Secret(value.value) if value.secret else value.value
                        for key, value in stack.outputs().items()}
-        return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=memory.mb,
-                      seconds=seconds)
+        return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=usage.mb,
+                      seconds=seconds, cpu_seconds=usage.cpu_seconds)
 
     def _select(self) -> auto.Stack:
         if self._stack is None:

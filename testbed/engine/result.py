@@ -37,6 +37,7 @@ class Result:
     log: list[str]
     peak_rss_mb: float
     seconds: float
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by process role (real CLI)
 
     def names(self, op: str) -> list[str]:
         """Names of the resources that took this step, in execution order."""
