@@ -11,7 +11,7 @@ its language host, the program and the provider host). Measured per phase:
   provider host's; under the real CLI, the sum of the peaks of every process the run starts. The
   server is not included; the emulator is measured apart (emulator_peak_rss_mb);
 - cpu_seconds, under the real CLI: CPU time by process role (CLI, language host, program,
-  provider host, policy pack), where the time goes.
+  provider host, policy pack) and the server's, where the time goes.
 
 The floor (`floor`): the same phases under the real CLI for bench/floor, a program of as many
 dynamic resources as the program declares for the org, whose provider makes no API call.
@@ -32,7 +32,7 @@ from pathlib import Path
 from bench.org import add_app, app_name, seed_org
 from bench.targets import listed_buckets, object_count, plan_of
 from testbed.engine.cli import PulumiCli
-from testbed.engine.memory import PeakMemory
+from testbed.engine.memory import PeakMemory, cpu_seconds_of
 from testbed.engine.result import Result, StackEngine
 from testbed.engine.stand_in import Engine
 from testbed.influx.seed import org_named
@@ -61,26 +61,32 @@ class Measurement:
 
 
 def measured(result: Result, name: str, reads: int = 0, writes: int = 0,
-             emulator_mb: float | None = None) -> Measurement:
+             emulator_mb: float | None = None,
+             server_cpu_seconds: float | None = None) -> Measurement:
     if result.error:
         raise PhaseFailed(f"{name} failed: {result.error}")
+    cpu = dict(result.cpu_seconds)
+    if cpu and server_cpu_seconds is not None:
+        cpu["server"] = server_cpu_seconds
     return Measurement(reads=reads, writes=writes, seconds=round(result.seconds, 3),
                        peak_rss_mb=round(result.peak_rss_mb, 1),
                        emulator_peak_rss_mb=None if emulator_mb is None else round(emulator_mb, 1),
                        steps=dict(Counter(step.op for step in result.steps)),
-                       cpu_seconds={role: round(seconds, 2)
-                                    for role, seconds in sorted(result.cpu_seconds.items())})
+                       cpu_seconds={role: round(cpu[role], 2) for role in sorted(cpu)})
 
 
 def measure(server: InfluxServer, operation: Callable[[], Result], name: str) -> Measurement:
     emulator = PeakMemory(server.process.pid) if server.is_emulator else None
+    pid = server.process.pid if server.process else None  # none for an external server
     reads_before, writes_before = server.api_requests()
     if emulator:
         emulator.reset()
+    cpu_before = cpu_seconds_of(pid) if pid else 0.0
     result = operation()
+    server_cpu = cpu_seconds_of(pid) - cpu_before if pid else None
     reads_after, writes_after = server.api_requests()
     return measured(result, name, reads_after - reads_before, writes_after - writes_before,
-                    emulator.peak_mb() if emulator else None)
+                    emulator.peak_mb() if emulator else None, server_cpu)
 
 
 def stack_engine(kind: str, project: Path, scratch: Path, config: dict,

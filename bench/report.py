@@ -194,15 +194,18 @@ def cpu_split(runs: list[dict]) -> list[str]:
         for name in PHASES:
             ours = largest["phases"][name].get("cpu_seconds", {})
             floor = largest["floor"]["phases"][name].get("cpu_seconds", {})
-            rest = [sum(seconds for role, seconds in usage.items() if role not in CPU_ROLES)
-                    for usage in (ours, floor)]
+            rest = [sum(seconds for role, seconds in usage.items()
+                        if role not in (*CPU_ROLES, "server")) for usage in (ours, floor)]
             rows.append((largest["buckets"], *setting(largest), name,
                          *(f"{ours.get(role, 0):.1f} / {floor.get(role, 0):.1f}"
-                           for role in CPU_ROLES), "{:.1f} / {:.1f}".format(*rest)))
+                           for role in CPU_ROLES), "{:.1f} / {:.1f}".format(*rest),
+                         _optional_seconds(ours.get("server"))))
     if not rows:
         return []
-    return ["## Where the time goes: CPU seconds by process (ours / the floor's)", "", *table(
-        ("buckets", "engine", "server", "phase", *CPU_ROLES, "other"), rows), ""]
+    return ["## Where the time goes: CPU seconds by process (ours / the floor's)", "",
+            "The server's CPU seconds are ours alone: the floor makes no request.", "", *table(
+                ("buckets", "engine", "server", "phase", *CPU_ROLES, "other",
+                 "the server"), rows), ""]
 
 
 def memory(runs: list[dict]) -> list[str]:
@@ -277,6 +280,10 @@ def _phases(run: dict, key: str) -> dict:
 
 def _verdict(met: bool) -> str:
     return "met" if met else "**missed**"
+
+
+def _optional_seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def _optional_mb(value: float | None) -> str:

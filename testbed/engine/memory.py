@@ -93,6 +93,11 @@ def _role(proc: Path) -> str:
     return "policy pack" if any("policy" in word for word in command) else "other"
 
 
+def cpu_seconds_of(pid: int) -> float:
+    """The CPU time a process has used so far, in seconds."""
+    return _cpu_seconds(PROC / str(pid))
+
+
 def _cpu_seconds(proc: Path) -> float:
     fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
