@@ -32,7 +32,7 @@ from pathlib import Path
 from bench.org import add_app, app_name, seed_org
 from bench.targets import listed_buckets, object_count, plan_of
 from testbed.engine.cli import PulumiCli
-from testbed.engine.memory import PeakMemory, cpu_seconds_of
+from testbed.engine.processes import PeakMemory, cpu_seconds_of
 from testbed.engine.result import Result, StackEngine
 from testbed.engine.stand_in import Engine
 from testbed.influx.seed import org_named

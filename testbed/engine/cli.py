@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from testbed.engine.memory import RunUsage, descendants
+from testbed.engine.processes import RunUsage, descendants
 from testbed.engine.result import Result, Secret, StackEngine, Step
 from testbed.engine.stand_in import ResourceState, StackState
 from testbed.paths import REPO, TOOLS_BIN
