@@ -39,15 +39,16 @@ _IDENT = re.compile(r"[^\W\d]\w*")
 # What lies between tokens: the scanner's whitespace (a no-break space outside a string is an
 # error) and comments.
 _BETWEEN = re.compile(r"(?:[ \t\r\n]+|//[^\n]*)*")
+# Every punctuation but "/", which opens a regex unless it follows a value (_next_token); the
+# two-character ones first.
 _PUNCTS = ("|>", "=>", "<-", "==", "!=", "<=", ">=", "=~", "!~",
-           "+", "-", "*", "/", "%", "^", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",",
+           "+", "-", "*", "%", "^", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",",
            ".", ":", "?", "!")
-_PUNCT = re.compile("|".join(map(re.escape, _PUNCTS)))  # two-character ones first
 # The next token, after what lies between: a name or punctuation read at once; anything else
-# (a string, a number, a "/" that may open a regex, an invalid character) by _next_token.
+# (a string, a number, a "/", an invalid character) by _next_token.
 _NEXT = re.compile(rf"{_BETWEEN.pattern}(?:(?P<{IDENT}>{_IDENT.pattern})|"
-                   rf"(?P<{PUNCT}>{'|'.join(re.escape(p) for p in _PUNCTS if p != '/')})|"
-                   r"(?P<other>.)|$)", re.DOTALL)
+                   rf"(?P<{PUNCT}>{'|'.join(map(re.escape, _PUNCTS))})|(?P<other>.)|$)",
+                   re.DOTALL)
 OPENERS = "([{"
 CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSER_NAMES = {")": "RPAREN", "]": "RBRACK", "}": "RBRACE"}
@@ -116,9 +117,8 @@ def _next_token(source: _Source, i: int, previous: Token | None) -> Token:
             match = pattern.match(text, i)
             if match:
                 return Token(kind, match.group(), i, match.end())
-    match = _IDENT.match(text, i) or _PUNCT.match(text, i)
-    if match:
-        return Token(IDENT if match.re is _IDENT else PUNCT, match.group(), i, match.end())
+    if char == "/":  # after a value: a division (tokenize reads every other name or punctuation)
+        return Token(PUNCT, char, i, i + 1)
     raise source.error(i, i + 1, f"invalid token {char!r}")
 
 
