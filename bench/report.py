@@ -140,12 +140,14 @@ def growth(runs: list[dict]) -> list[str]:
             large = small * 10
             if large not in by_size:
                 continue
-            programs = [("program", "phases")] + (
-                [("floor", "floor")] if "floor" in by_size[large] else [])
-            for program, key in programs:
+            # A run and its floor both hold their own "phases".
+            pairs = [("program", by_size[small], by_size[large])]
+            if "floor" in by_size[large]:
+                pairs.append(("floor", by_size[small]["floor"], by_size[large]["floor"]))
+            for program, smaller, larger in pairs:
                 for name in PHASES:
-                    before = _phases(by_size[small], key)[name]["seconds"]
-                    after = _phases(by_size[large], key)[name]["seconds"]
+                    before = smaller["phases"][name]["seconds"]
+                    after = larger["phases"][name]["seconds"]
                     ratio = after / before
                     rows.append((f"{small} → {large}", engine, server, program, name,
                                  f"{before:.2f}", f"{after:.2f}", f"{ratio:.1f}",
@@ -272,10 +274,6 @@ def _commands(runs: list[dict]) -> list[str]:
         commands.append(f"bench/run.py --engine {engine} --server {SERVER_OPTIONS[server]} "
                         f"--buckets {sizes}")
     return commands
-
-
-def _phases(run: dict, key: str) -> dict:
-    return run[key]["phases"] if key == "floor" else run[key]
 
 
 def _verdict(met: bool) -> str:
