@@ -22,6 +22,7 @@ from program.plan import (
 from program.settings import load_settings
 from program.slack import secret_warnings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
+from providers.dbrp import MAX_DATABASE_BYTES
 from providers.marks import marked
 
 # --- Settings and the org as it is now --------------------------------------------------------
@@ -36,7 +37,8 @@ if plan.unmappable:
     pulumi.log.warn(
         f"no DBRP mapping for {', '.join(map(repr, plan.unmappable))}: a database name must be "
         "printable (no control characters, no space but ' '), not '.' or '..', without '/' or "
-        "'\\' (InfluxDB maps a bucket named db/rp to that database itself)")
+        "'\\' (InfluxDB maps a bucket named db/rp to that database itself), at most "
+        f"{MAX_DATABASE_BYTES} bytes")
 for bucket, reason in plan.unmonitored.items():
     pulumi.log.warn(
         f"bucket {bucket!r} is not monitored (no tasks are declared for it): {reason}. Rename "

@@ -29,6 +29,9 @@ from providers.inputs import boolean, failures, influx_id, text
 from providers.listing import Loader
 
 PATH = "/api/v2/dbrps"
+# influxd indexes a mapping under org ID (16 bytes), database, '/' and mapping ID (16 bytes), in a
+# bolt key of at most 32768 bytes: a longer database is refused (413 "key too large").
+MAX_DATABASE_BYTES = 32768 - 16 - 1 - 16
 
 
 # Schema and check.
@@ -43,6 +46,8 @@ def dbrp_name(value: Any) -> str | None:
         return f"must not be '.' or '..', got {value!r}"
     if "/" in value or "\\" in value:
         return f"must not contain '/' or '\\', got {value!r}"
+    if len(value.encode()) > MAX_DATABASE_BYTES:
+        return f"must be at most {MAX_DATABASE_BYTES} bytes, got {len(value.encode())}"
     return None
 
 

@@ -163,6 +163,16 @@ def test_renaming_to_an_existing_name_is_422(org):
     assert response.json()["code"] == "conflict"
 
 
+def test_a_bucket_name_longer_than_its_index_key_takes_is_413_key_too_large(org):
+    """bolt keys are at most 32768 bytes; the name index keys a bucket by org ID and name."""
+    longest = create_bucket(org, "é" * 16376)  # 32752 bytes
+    too_long = post_bucket(org, "x" * 32753)
+    renamed = api_call(org, "PATCH", f"/api/v2/buckets/{longest['id']}", json={"name": "y" * 32753})
+    for response in (too_long, renamed):
+        assert response.status_code == 413
+        assert response.json() == {"code": "request too large", "message": "key too large"}
+
+
 def test_system_buckets_cannot_be_deleted(org):
     tasks_bucket = list_buckets(org, name="_tasks")["buckets"][0]
     response = api_call(org, "DELETE", f"/api/v2/buckets/{tasks_bucket['id']}")

@@ -194,6 +194,16 @@ def test_printable_database_names_are_mapped(org, database):
     assert create_mapping(org, bucket_id(org, "names"), database, "rp")["database"] == database
 
 
+def test_a_database_longer_than_its_index_key_takes_is_413_key_too_large(org):
+    """bolt keys are at most 32768 bytes; a mapping is indexed by org ID, database, '/' and
+    its ID: the longest database is 32735 bytes."""
+    bucket = bucket_id(org, "long")
+    assert create_mapping(org, bucket, "d" * 32735, "rp")["database"] == "d" * 32735
+    response = post_mapping(org, bucket, "d" * 32736, "rp")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request too large"
+
+
 def test_mapping_a_missing_bucket_is_404(org):
     response = post_mapping(org, "0123456789abcdef", "db", "rp")
     assert response.status_code == 404

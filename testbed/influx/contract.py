@@ -65,6 +65,10 @@ DISAGREEMENTS = (
                      ("GET", "/tasks", 400), ("GET", "/orgs/{orgID}/secrets", 404),
                      ("PATCH", "/orgs/{orgID}/secrets", 401), ("POST", "/authorizations", 403),
                      ("GET", "/users/{userID}", 404))),
+    Disagreement("12. A name longer than its bolt index key takes (a bucket name over 32752 "
+                 "bytes, a DBRP database over 32735) is a 413 \"key too large\"", _answers(
+                     ("POST", "/buckets", 413), ("PATCH", "/buckets/{bucketID}", 413),
+                     ("POST", "/dbrps", 413))),
 )
 UNDOCUMENTED = frozenset().union(*(d.undocumented for d in DISAGREEMENTS))
 

@@ -12,11 +12,13 @@ from testbed.influxdb_emulator import mappings
 from testbed.influxdb_emulator.api import Call, Reply, Route, given, typed
 from testbed.influxdb_emulator.errors import (
     CONFLICT,
+    ID_BYTES,
     INTERNAL,
     INVALID,
     NOT_FOUND,
     UNPROCESSABLE,
     ApiError,
+    check_index_key,
     or_not_found,
 )
 from testbed.influxdb_emulator.ids import parse_id
@@ -58,6 +60,10 @@ def check_name(name: str, kind: str) -> None:
                                 "Bucket names may not include quotation marks")
 
 
+def _check_name_key(name: str) -> None:
+    check_index_key(ID_BYTES + len(name.encode()))  # the name index: org ID, then the name
+
+
 def create_bucket(store: Store, org_id: str, name: str, retention: int, *, shard: int = 0,
                   kind: str = "user", description: str = "", rp: str = "") -> Bucket:
     check_name(name, kind)
@@ -65,6 +71,7 @@ def create_bucket(store: Store, org_id: str, name: str, retention: int, *, shard
         raise ApiError(NOT_FOUND, "organization not found")
     if name in store.bucket_names[org_id].ids:
         raise ApiError(CONFLICT, f"bucket with name {name} already exists")
+    _check_name_key(name)
     shard = shard or default_shard_seconds(retention)
     check_retention(retention, shard)
     bucket = Bucket(id=store.ids.next_id(), org_id=org_id, name=name,
@@ -150,6 +157,7 @@ def _rename(store: Store, bucket: Bucket, name: str) -> None:
     check_name(name, bucket.type)
     if name in store.bucket_names[bucket.org_id].ids:
         raise ApiError(CONFLICT, "bucket name is not unique")
+    _check_name_key(name)
     store.remove_bucket(bucket)
     bucket.name = name
     store.add_bucket(bucket)

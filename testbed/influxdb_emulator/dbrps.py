@@ -10,7 +10,15 @@ from __future__ import annotations
 from testbed.influxdb_emulator import mappings
 from testbed.influxdb_emulator.api import Call, Reply, Route, given, parse_bool, typed
 from testbed.influxdb_emulator.buckets import find_bucket
-from testbed.influxdb_emulator.errors import CONFLICT, INVALID, NOT_FOUND, ApiError, or_not_found
+from testbed.influxdb_emulator.errors import (
+    CONFLICT,
+    ID_BYTES,
+    INVALID,
+    NOT_FOUND,
+    ApiError,
+    check_index_key,
+    or_not_found,
+)
 from testbed.influxdb_emulator.ids import parse_id
 from testbed.influxdb_emulator.model import Mapping
 from testbed.influxdb_emulator.permissions import READ, WRITE
@@ -93,6 +101,8 @@ def post_dbrp(call: Call) -> Reply:
     mapping = Mapping(id=call.store.ids.next_id(), org_id=org_id, bucket_id=bucket_id,
                       database=database, retention_policy=retention_policy)
     _conflict_check(call.store, mapping, retention_policy)
+    # The index by database: org ID, database, '/', mapping ID.
+    check_index_key(ID_BYTES + len(database.encode()) + 1 + ID_BYTES)
     mappings.add_mapping(call.store, mapping, bool(typed(data, "default", bool, False)))
     return Reply(201, mapping.to_json(mappings.is_default(call.store, mapping)))
 

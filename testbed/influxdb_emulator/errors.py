@@ -17,11 +17,14 @@ NOT_FOUND = "not found"
 METHOD_NOT_ALLOWED = "method not allowed"
 CONFLICT = "conflict"
 UNPROCESSABLE = "unprocessable entity"
+TOO_LARGE = "request too large"
 TOO_MANY_REQUESTS = "too many requests"
 INTERNAL = "internal error"
 UNAVAILABLE = "unavailable"
 
 T = TypeVar("T")
+MAX_KEY_BYTES = 32768  # bolt's limit on a key; influxd's indexes are bolt keys
+ID_BYTES = 16  # an ID as it is encoded in a key
 
 STATUS_BY_CODE = {
     INVALID: 400,
@@ -30,7 +33,7 @@ STATUS_BY_CODE = {
     FORBIDDEN: 403,
     NOT_FOUND: 404,
     METHOD_NOT_ALLOWED: 405,
-    "request too large": 413,
+    TOO_LARGE: 413,
     CONFLICT: 422,  # OSS never answers 409: duplicates are 422 "conflict"
     UNPROCESSABLE: 422,
     TOO_MANY_REQUESTS: 429,
@@ -73,3 +76,9 @@ def code_for_status(status: int) -> str:
         if code_status == status:
             return code
     return INTERNAL if status >= 500 else INVALID
+
+
+def check_index_key(size: int) -> None:
+    """Refuse, as bolt does, an index key of more than `MAX_KEY_BYTES` (413 "key too large")."""
+    if size > MAX_KEY_BYTES:
+        raise ApiError(TOO_LARGE, "key too large")
