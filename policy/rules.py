@@ -139,6 +139,8 @@ def buckets_read(source: str) -> list[str]:
     return names
 
 
+# Months and years at the lengths flux/syntax.py gives them (CALENDAR_NS); tests/test_flux_syntax.py
+# holds this reader to that one on the same table of literals.
 _UNIT_SECONDS = {"y": 365 * 86400, "mo": 30 * 86400, "w": 604800, "d": 86400, "h": 3600,
                  "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _DURATION_PART = r"(\d+)(mo|ms|us|µs|ns|y|w|d|h|m|s)"
