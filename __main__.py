@@ -24,7 +24,7 @@ from program.slack import secret_warnings
 from providers import AuthorizationToken, Bucket, Dbrp, Task
 from providers.marks import marked
 
-# --- Settings and the org as it is now --------------------------------------------------------
+# Settings and the org as it is now.
 settings = load_settings()
 influx = settings.connection.client()
 org = influx.find_org(settings.connection.org)

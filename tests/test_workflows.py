@@ -76,7 +76,7 @@ def run_step(workflow: dict, step: dict, env: dict, cwd: Path) -> subprocess.Com
                           capture_output=True, text=True, timeout=60)
 
 
-# ---- actionlint ------------------------------------------------------------------------------
+# actionlint.
 
 def test_every_workflow_passes_actionlint():
     workflows = sorted(WORKFLOWS.glob("*.y*ml"))
@@ -99,7 +99,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
     assert "needs job \"build\" which does not exist" in findings[0]["message"]
 
 
-# ---- Both workflows ----------------------------------------------------------------------------
+# Both workflows.
 
 def test_every_action_is_pinned_to_a_commit():
     uses = [step["uses"] for _, job in all_jobs() for step in job["steps"] if "uses" in step]
@@ -156,7 +156,7 @@ def test_the_secret_check_catches_a_literal_token():
     assert len(list(secret_literals(workflow))) == 2
 
 
-# ---- Deploy ------------------------------------------------------------------------------------
+# Deploy.
 
 STACK_VARIABLE = "vars.PULUMI_STACK || 'prod'"
 PULUMI_SECRETS = {"PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE",
@@ -320,7 +320,7 @@ def test_the_confirmation_must_be_the_stack_name(typed, passes, tmp_path):
     assert ("::error::destroy removes everything in stack prod" in result.stdout) is not passes
 
 
-# ---- CI ------------------------------------------------------------------------------------------
+# CI.
 
 def test_ci_runs_the_readme_test_command_with_python_and_node_then_against_influxdb_2_7():
     workflow = load(CI)

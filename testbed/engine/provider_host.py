@@ -186,7 +186,7 @@ class ProviderHost:
     def urn(self, type_name: str, name: str) -> str:
         return make_urn(self.stack, self.project, type_name, name)
 
-    # --- URN-level calls: full property bags, secrets as envelopes (the engine's view) ---
+    # URN-level calls: full property bags, secrets as envelopes (the engine's view).
 
     def configure(self, config: Mapping[str, Any]) -> None:
         """Configure the host once, first, with namespaced stack config (`influxdb:token`...)."""
@@ -244,7 +244,7 @@ class ProviderHost:
             old_inputs=self._wire(old_inputs or {}))
         self._call("Delete", urn, request)
 
-    # --- provider-level calls: a provider instance and plain values (provider tests) ---
+    # Provider-level calls: a provider instance and plain values (provider tests).
 
     def check(self, provider: ResourceProvider, type_name: str, name: str, olds: Props,
               news: Props) -> tuple[Props, list[tuple[str, str]]]:
@@ -286,7 +286,7 @@ class ProviderHost:
                props: Props) -> None:
         self.rpc_delete(self.urn(type_name, name), id_, self._with_provider(provider, props))
 
-    # --- plumbing ---
+    # Plumbing.
 
     def _with_provider(self, provider: ResourceProvider, props: Props) -> Props:
         """Add `__provider` unless the bag already has one (old outputs keep theirs)."""
