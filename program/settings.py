@@ -18,7 +18,8 @@ from pulumi.errors import RunError
 from flux import TaskSettings, TemplateError
 from flux.literals import duration_ns
 from flux.settings import SlackRoute
-from program.plan import APP_BUCKET_RETENTION_SECONDS, is_app_bucket
+from program.bucket_classes import is_app_bucket, is_cross_app_bucket
+from program.plan import APP_BUCKET_RETENTION_SECONDS
 from providers.bucket import MIN_RETENTION
 from providers.bucket import RULES as BUCKET_RULES
 from providers.dbrp import dbrp_name
@@ -215,7 +216,7 @@ def _validate(settings: Settings) -> None:
     managed = {settings.tasks.multiapp_bucket, settings.tasks.alerted_bucket}
     for key, name in (("multiappBucket", settings.tasks.multiapp_bucket),
                       ("alertedBucket", settings.tasks.alerted_bucket)):
-        if not name.endswith("_") or name.startswith("_"):
+        if not is_cross_app_bucket(name):
             raise SettingsError(
                 f"{key} is {name!r}: a cross-application bucket's name must end with '_' "
                 "(and not start with it), or it would be taken for an application")

@@ -31,9 +31,10 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from flux import TaskSettings
 from flux.literals import flux_string
+from policy import rules
 from policy.rules import DBRP, POLICIES, TASK, TOKEN
 from program.permissions import task_token_permissions
-from program.plan import plan_org
+from program.plan import is_mappable, plan_org
 from testbed.influx.server import REPO
 from tests.test_bucket_names import ISSUE_NAMES
 
@@ -445,6 +446,21 @@ def test_what_the_program_plans_for_awkward_bucket_names_passes_every_policy():
     assert {mapping.name for mapping in resources if mapping.resource_type == DBRP} >= {
         "mapping/ ", "mapping/a{b", "mapping/x${y}z"}
     assert all_violations(resources) == []
+
+
+# A name of each bucket class, and the edges between them.
+CLASS_NAMES = ["nublado", "a_b", "_monitoring", "_x_", "_", "__", "host_internal_", "x_", "a b"]
+
+
+@pytest.mark.parametrize("name", [name for name in (*CLASS_NAMES, *ISSUE_NAMES)
+                                  if is_mappable(name)])
+def test_the_pack_takes_a_mapped_bucket_for_an_app_exactly_when_the_program_monitors_it(name):
+    """The pack's own reading of bucket classes (policy/rules.py) against the program's."""
+    listing = [{"id": f"{i:016x}", "name": bucket, "retentionRules": []}
+               for i, bucket in enumerate(sorted({"_monitoring", "_tasks", name}))]
+    plan = plan_org(listing, TaskSettings(), map_system_buckets=True)
+    assert name in [m.bucket_name for m in plan.mappings]
+    assert rules.is_app_bucket(name) == (name in plan.apps)
 
 
 def test_the_advisory_check_recognises_the_programs_own_app_tasks():
