@@ -12,7 +12,8 @@ import re
 import pytest
 
 from flux.settings import SlackRoute, TaskSettings
-from testbed.alerts import Monitoring, deploy_monitoring, set_secret
+from testbed.alerts import Monitoring, deploy_monitoring
+from testbed.influx.seed import set_secret
 from testbed.influx.server import InfluxOrg, InfluxServer
 from testbed.influx.telegraf import Container, Point, disk_sample, write
 from testbed.paths import REPO

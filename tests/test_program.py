@@ -17,12 +17,11 @@ import yaml
 
 from flux.settings import TaskSettings
 from providers.marks import marked, unmarked
-from testbed.alerts import set_secret, watch_deployed
+from testbed.alerts import watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
 from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
-from testbed.influx.contract import scoped_token
 from testbed.influx.holdings import (
     WRITES,
     authorizations,
@@ -32,7 +31,7 @@ from testbed.influx.holdings import (
     tasks,
     writes,
 )
-from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket
+from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket, scoped_token, set_secret
 from testbed.influx.server import InfluxOrg
 from testbed.influx.telegraf import Container, write
 from testbed.paths import REPO

@@ -186,16 +186,3 @@ def api_call(server: Any, method: str, path: str, token: str | None = None,
 def user_id(server: Any) -> str:
     """The ID of the user the operator token belongs to."""
     return api_call(server, "GET", "/api/v2/me").json()["id"]
-
-
-def scoped_token(org: Any, *permissions: tuple[str, str, str | None]) -> Token:
-    """A new token of the org holding only (action, type, bucket or other ID) permissions,
-    each scoped to the org."""
-    __tracebackhide__ = True
-    wanted = [{"action": action, "resource": {"type": kind, "orgID": org.id,
-                                              **({"id": item} if item else {})}}
-              for action, kind, item in permissions]
-    response = api_call(org, "POST", "/api/v2/authorizations",
-                        json={"orgID": org.id, "permissions": wanted})
-    assert response.status_code == 201, response.status_code
-    return Token(response.json()["token"])

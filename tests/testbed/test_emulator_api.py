@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from testbed.influx.contract import api_call, scoped_token, with_token
+from testbed.influx.contract import api_call, with_token
+from testbed.influx.seed import scoped_token
 
 
 def test_ping_answers_204_with_build_and_version_headers(influxdb):
