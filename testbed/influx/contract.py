@@ -60,11 +60,12 @@ DISAGREEMENTS = (
     Disagreement("10. X-Influxdb-Version is the version string (v2.7.12), not an integer"),
     Disagreement("11. Errors the contract leaves out: bad paging or IDs 400, a missing or "
                  "unreadable org's secrets 404, writing secrets without permission 401, "
-                 "granting what the caller lacks 403, a missing user 404", _answers(
+                 "granting what the caller lacks 403, a missing user 404, an onboarding "
+                 "password out of bounds 400", _answers(
                      ("GET", "/buckets", 400), ("GET", "/buckets/{bucketID}", 400),
                      ("GET", "/tasks", 400), ("GET", "/orgs/{orgID}/secrets", 404),
                      ("PATCH", "/orgs/{orgID}/secrets", 401), ("POST", "/authorizations", 403),
-                     ("GET", "/users/{userID}", 404))),
+                     ("GET", "/users/{userID}", 404), ("POST", "/setup", 400))),
 )
 UNDOCUMENTED = frozenset().union(*(d.undocumented for d in DISAGREEMENTS))
 

@@ -45,6 +45,15 @@ def test_a_set_up_server_refuses_onboarding_with_422(influxdb):
     assert response.json()["code"] == "conflict"
 
 
+def test_onboarding_with_a_short_password_is_400_and_sets_up_nothing(fresh_influxdb):
+    response = api_call(fresh_influxdb, "POST", "/api/v2/setup", token="", json={
+        "username": "u", "password": "short", "org": "o", "bucket": "b"})
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid",
+                               "message": "passwords must be between 8 and 72 characters long"}
+    assert api_call(fresh_influxdb, "GET", "/api/v2/setup", token="").json() == {"allowed": True}
+
+
 @pytest.mark.parametrize("token", ["", "not-a-token"])
 def test_a_missing_or_unknown_token_is_401_unauthorized_access(influxdb, token):
     response = api_call(influxdb, "GET", "/api/v2/buckets", token=token)
