@@ -25,7 +25,7 @@ from providers import AuthorizationToken, Bucket, Dbrp, Task
 from providers.dbrp import MAX_DATABASE_BYTES
 from providers.marks import marked
 
-# --- Settings and the org as it is now --------------------------------------------------------
+# Settings and the org as it is now.
 settings = load_settings()
 influx = settings.connection.client()
 org = influx.find_org(settings.connection.org)

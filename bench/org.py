@@ -1,12 +1,11 @@
 """The organization the benchmark measures: N application buckets, the system buckets every org
-has, and the host-level bucket that turns the disk check on."""
+has, and the host-level bucket that turns the disk check on (seeded as the tests seed theirs)."""
 
 from __future__ import annotations
 
-from testbed.influx.seed import add_bucket
+from testbed.influx.seed import add_bucket, seed_monitored
 from testbed.influx.server import InfluxOrg
 
-HOST_BUCKET = "roundtable_internal_"  # the default diskBucket
 APP_RETENTION_SECONDS = 30 * 86400
 
 
@@ -19,6 +18,5 @@ def add_app(org: InfluxOrg, name: str) -> None:
 
 
 def seed_org(org: InfluxOrg, apps: int) -> None:
-    """Create the host-level bucket and `apps` application buckets."""
-    for name in (HOST_BUCKET, *(app_name(number) for number in range(apps))):
-        add_app(org, name)
+    """Create `apps` application buckets and the host-level bucket."""
+    seed_monitored(org, map(app_name, range(apps)), APP_RETENTION_SECONDS)

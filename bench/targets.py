@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.org import HOST_BUCKET, app_name
+from bench.org import app_name
 from flux import TaskSettings
 from program.plan import SYSTEM_BUCKETS, OrgPlan, plan_org
 from providers.client import BUCKET_PAGE, TASK_PAGE
+from testbed.influx.seed import HOST_BUCKET
 
 ORG_LOOKUP = 1
 SECRET_KEYS = 1  # GET /api/v2/orgs/{id}/secrets: the keys only

@@ -86,11 +86,11 @@ def duration_ns(value: object, what: str) -> int:
         raise TemplateError(
             f"{what} must be a Flux duration literal such as 5m, 2m30s or 1h, got {value!r}"
         )
-    if any(unit in syntax.CALENDAR_UNITS for _, unit in parts):
+    if any(unit in syntax.CALENDAR_NS for _, unit in parts):
         raise TemplateError(
             f"{what}={value!r} uses a calendar unit (mo, y) of varying length; use w, d, h, m or s"
         )
-    return sum(count * syntax.DURATION_NS[unit] for count, unit in parts)
+    return syntax.parts_ns(parts)
 
 
 def duration_literal(nanoseconds: int) -> str:

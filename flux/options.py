@@ -17,11 +17,7 @@ from dataclasses import dataclass, field
 from flux import syntax
 from flux.syntax import Token
 
-# Flux adds months and years on the calendar; a fixed length is close enough to validate.
-_NANOS = {**syntax.DURATION_NS, "mo": 30 * 86400 * 10**9, "y": 365 * 86400 * 10**9}
 _DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}  # a bracket's step in nesting
-# Go's time.ParseDuration knows no unit above the hour.
-GO_UNITS = ("ns", "us", "µs", "ms", "s", "m", "h")
 MAX_CONCURRENCY = 100
 MAX_RETRY = 10
 
@@ -54,15 +50,10 @@ class Duration:
         return all(magnitude == 0 for magnitude, _ in self.parts)
 
     def nanoseconds(self) -> int:
-        total = sum(magnitude * _NANOS[unit] for magnitude, unit in self.parts)
+        """Its length, months and years approximated (flux/syntax.py, CALENDAR_NS): close enough
+        to validate, as no option here needs more than whole seconds."""
+        total = syntax.parts_ns(self.parts)
         return -total if self.negative else total
-
-    def go_seconds(self) -> int:
-        """Whole seconds as Go's time.ParseDuration reads the literal (hours at most)."""
-        unknown = [unit for _, unit in self.parts if unit not in GO_UNITS]
-        if unknown:
-            raise ValueError(f'time: unknown unit "{unknown[0]}" in duration "{self}"')
-        return int(self.nanoseconds() / 10**9)
 
 
 @dataclass
@@ -76,23 +67,18 @@ class TaskOptions:
 
 
 @dataclass
-class _Property:
+class TaskProperty:
     key: str
     value: list[Token] = field(default_factory=list)
-
-    def source(self, script: str) -> str:
-        return script[self.value[0].start:self.value[-1].end] if self.value else ""
 
 
 @dataclass
 class TaskRecord:
-    """The `option task = {...}` statement: where it is and its properties."""
+    """The properties of the `option task = {...}` record."""
 
-    start: int
-    end: int
-    properties: list[_Property]
+    properties: list[TaskProperty]
 
-    def get(self, key: str) -> _Property | None:
+    def get(self, key: str) -> TaskProperty | None:
         return next((p for p in self.properties if p.key == key), None)
 
 
@@ -123,21 +109,21 @@ def _task_record(script: str) -> TaskRecord:
         tokens = syntax.tokenize(script)
     except syntax.FluxSyntaxError as error:
         raise TaskOptionError(str(error)) from None
-    statements = len(_task_statements(tokens))
+    statements = len(task_statements(tokens))
     if statements != 1:
         raise TaskOptionError("multiple task options defined" if statements
                               else "no task options defined")
-    return first_task_record(script, tokens)
+    return first_task_record(tokens)
 
 
-def first_task_record(script: str, tokens: list[Token]) -> TaskRecord | None:
+def first_task_record(tokens: list[Token]) -> TaskRecord | None:
     """The first top-level `option task = {...}` record of the script's tokens, if any;
     TaskOptionError when its value is not a record."""
-    statements = _task_statements(tokens)
-    return _record_at(script, tokens, statements[0]) if statements else None
+    statements = task_statements(tokens)
+    return _record_at(tokens, statements[0]) if statements else None
 
 
-def _task_statements(tokens: list[Token]) -> list[int]:
+def task_statements(tokens: list[Token]) -> list[int]:
     """Indexes of the `=` of every top-level `option task = ...` statement."""
     found = []
     depth = 0
@@ -150,21 +136,21 @@ def _task_statements(tokens: list[Token]) -> list[int]:
     return found
 
 
-def _record_at(script: str, tokens: list[Token], equals: int) -> TaskRecord:
-    statement_start = tokens[equals - 2].start
+def _record_at(tokens: list[Token], equals: int) -> TaskRecord:
     if equals + 1 >= len(tokens) or tokens[equals + 1].text != "{":
         # influxdb formats the type of a nil *ObjectExpression here, so the message always
         # names ObjectExpression whatever the value is (options.errTaskOptionNotObjectExpression).
         raise TaskOptionError(
             'task option expected to be object literal, but found "ObjectExpression"')
-    close = _matching_close(tokens, equals + 1)
+    close = matching_close(tokens, equals + 1)
     body = tokens[equals + 2:close]
     if len(body) >= 2 and body[1].text == "with":
         body = body[2:]
-    return TaskRecord(statement_start, tokens[close].end, _properties(body))
+    return TaskRecord(_properties(body))
 
 
-def _matching_close(tokens: list[Token], open_index: int) -> int:
+def matching_close(tokens: list[Token], open_index: int) -> int:
+    """The index of the bracket closing the one at `open_index` (the tokenizer checked them)."""
     depth = 0
     for i in range(open_index, len(tokens)):
         if tokens[i].is_punct("([{"):
@@ -176,8 +162,8 @@ def _matching_close(tokens: list[Token], open_index: int) -> int:
     raise AssertionError("brackets were checked by the tokenizer")
 
 
-def _properties(body: list[Token]) -> list[_Property]:
-    properties: list[_Property] = []
+def _properties(body: list[Token]) -> list[TaskProperty]:
+    properties: list[TaskProperty] = []
     current: list[Token] = []
     depth = 0
     for token in [*body, None]:
@@ -187,7 +173,7 @@ def _properties(body: list[Token]) -> list[_Property]:
                 name = syntax.string_value(key.text) if key.kind == syntax.STRING \
                     else key.text
                 value = current[2:] if len(current) > 1 and current[1].text == ":" else []
-                properties.append(_Property(name, value))
+                properties.append(TaskProperty(name, value))
             current = []
             continue
         if token.is_punct("([{"):
@@ -217,7 +203,7 @@ def _string_option(record: TaskRecord, key: str, required: bool = False) -> str 
         raise _parse_field_error(key) from None
 
 
-def _duration_option(prop: _Property, allow_negative: bool) -> Duration:
+def _duration_option(prop: TaskProperty, allow_negative: bool) -> Duration:
     value = prop.value
     negated = allow_negative and len(value) == 2 and value[0].text == "-"
     literal = value[-1] if value else None
@@ -226,7 +212,7 @@ def _duration_option(prop: _Property, allow_negative: bool) -> Duration:
     return Duration.parse(("-" if negated else "") + literal.text)
 
 
-def _int_option(prop: _Property | None) -> int | None:
+def _int_option(prop: TaskProperty | None) -> int | None:
     if prop is None:
         return None
     if len(prop.value) != 1 or prop.value[0].kind != syntax.INT:

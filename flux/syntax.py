@@ -28,8 +28,12 @@ UNTERMINATED = "unterminated string"
 
 DURATION_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
                "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
-CALENDAR_UNITS = ("mo", "y")  # added on the calendar: no fixed length
-_UNITS = "|".join(sorted([*DURATION_NS, *CALENDAR_UNITS], key=len, reverse=True))
+# Months and years are added on the calendar: they have no fixed length. Where a length is only
+# compared (a task's every and offset, the policy pack's once-a-minute rule), a month counts 30
+# days and a year 365; a setting that needs an exact length refuses them (flux/literals.py).
+CALENDAR_NS = {"mo": 30 * 86400 * 10**9, "y": 365 * 86400 * 10**9}
+_UNIT_NS = {**DURATION_NS, **CALENDAR_NS}
+_UNITS = "|".join(sorted(_UNIT_NS, key=len, reverse=True))
 _DURATION_PART = re.compile(rf"(\d+)({_UNITS})")
 _DURATION = re.compile(rf"(?:\d+(?:{_UNITS}))+(?!\w)")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?")
@@ -225,3 +229,9 @@ def duration_parts(literal: str) -> list[tuple[int, str]] | None:
     if not _DURATION.fullmatch(literal):
         return None
     return [(int(m.group(1)), m.group(2)) for m in _DURATION_PART.finditer(literal)]
+
+
+def parts_ns(parts: list[tuple[int, str]]) -> int:
+    """Nanoseconds in a duration's (magnitude, unit) parts, months and years at their CALENDAR_NS
+    length; KeyError for a unit that is no duration unit."""
+    return sum(magnitude * _UNIT_NS[unit] for magnitude, unit in parts)

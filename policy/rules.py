@@ -32,7 +32,7 @@ GUARDED_WHY = ("write on authorizations, users or orgs would let a leaked copy m
                "over the org")
 MIN_TASK_INTERVAL_SECONDS = 60
 
-# ---- Flux, read just far enough: comments, string and regex literals, the task option ---------
+# Flux, read just far enough: comments, string and regex literals, the task option.
 
 _REGEX_MAY_FOLLOW = "~(,:[{="  # a `/` after these starts a regex literal, elsewhere it divides
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
@@ -97,7 +97,7 @@ def flux_code(source: str) -> str:
     return "".join(code)
 
 
-def flux_string(literal: str) -> str:
+def string_value(literal: str) -> str:
     """The value of a Flux string literal (quotes included), escapes resolved as Flux does."""
     value, body, i = bytearray(), literal[1:-1], 0
     while i < len(body):
@@ -114,7 +114,7 @@ def flux_string(literal: str) -> str:
 
 
 def string_literals(source: str) -> list[str]:
-    return [flux_string(source[m.start():m.end()])
+    return [string_value(source[m.start():m.end()])
             for m in re.finditer(r'"[^"]*"', flux_code(source))]
 
 
@@ -135,10 +135,12 @@ def buckets_read(source: str) -> list[str]:
     for call in re.finditer(r"\bfrom\s*\(([^)]*)\)", code):
         bucket = re.compile(r'\bbucket\s*:\s*("[^"]*")').search(code, call.start(1), call.end(1))
         if bucket:
-            names.append(flux_string(source[bucket.start(1):bucket.end(1)]))
+            names.append(string_value(source[bucket.start(1):bucket.end(1)]))
     return names
 
 
+# Months and years at the lengths flux/syntax.py gives them (CALENDAR_NS); tests/test_flux_syntax.py
+# holds this reader to that one on the same table of literals.
 _UNIT_SECONDS = {"y": 365 * 86400, "mo": 30 * 86400, "w": 604800, "d": 86400, "h": 3600,
                  "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _DURATION_PART = r"(\d+)(mo|ms|us|µs|ns|y|w|d|h|m|s)"
@@ -161,7 +163,7 @@ def cron_at_most_once_a_minute(expression: str) -> bool:
     return len(fields) < 6 or fields[0].isdigit()
 
 
-# ---- Checks: each yields what to change, in words --------------------------------------------
+# Checks: each yields what to change, in words.
 
 def token_problems(name: str, props: Mapping) -> Iterator[str]:
     for permission in props.get("permissions") or []:
@@ -206,7 +208,7 @@ def schedule_problems(name: str, props: Mapping) -> Iterator[str]:
             yield (f"task '{name}' runs every {every}: make every 1m or longer; no check here "
                    "needs more than one run a minute, and each run queries InfluxDB")
     if cron is not None and not cron_at_most_once_a_minute(
-            flux_string(cron) if cron.startswith('"') else cron):
+            string_value(cron) if cron.startswith('"') else cron):
         yield (f"task '{name}' has cron {cron}, which fires more than once a minute: drop the "
                'seconds field or fix it to one second (e.g. "0 */5 * * * *")')
 
@@ -233,7 +235,7 @@ def _resource_policy(name: str, description: str, resource_type: str,
                                     enforcement_level=EnforcementLevel.MANDATORY)
 
 
-# ---- Stack checks: what the whole stack should hold ------------------------------------------
+# Stack checks: what the whole stack should hold.
 
 # What each app bucket is watched for, and the field whose literal marks a task doing it.
 APP_WATCHES = {"pod restarts": "restarts_total", "pod state": "state_code"}

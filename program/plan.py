@@ -1,12 +1,9 @@
 """Which resources the org needs, decided from its bucket listing: pure, testable without Pulumi.
 
-Bucket classes (as the old scripts and the operators' naming convention define them):
-- system buckets start with `_` (`_monitoring`, `_tasks`);
-- cross-application buckets end with `_` (`multiapp_`, `alerted_`, host-level buckets such as
-  `roundtable_internal_`);
-- every other bucket is an application bucket, unless listed in `ignoreBuckets`.
-Declared applications (`appBuckets`) are application buckets the program makes when missing, so
-their monitoring is in place before their first data arrives.
+Buckets are told apart by their class (program/bucket_classes.py): every application bucket is
+monitored, and every bucket is mapped, the system ones only with mapSystemBuckets. Declared
+applications (`appBuckets`) are application buckets the program makes when missing, so their
+monitoring is in place before their first data arrives.
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from flux import TaskSettings, TaskSpec, app_tasks, global_tasks, task_name
 from flux.literals import duration_literal, duration_ns, name_problem
 from flux.options import script_problem
 from flux.tasks import APP_KINDS
+from program.bucket_classes import is_app_bucket, is_system_bucket
 from providers.dbrp import dbrp_name
 from providers.marks import stack_of
 
@@ -97,14 +95,6 @@ def retention_seconds(bucket: dict) -> int:
 def retention_policy_name(seconds: int) -> str:
     """The retention as an Influx duration literal, as the old bucketmapper named policies."""
     return duration_literal(seconds * 10**9) if seconds > 0 else "infinite"
-
-
-def is_system_bucket(name: str) -> bool:
-    return name.startswith("_")
-
-
-def is_app_bucket(name: str, ignored: Iterable[str] = ()) -> bool:
-    return not (name.startswith("_") or name.endswith("_") or name in ignored)
 
 
 def is_mappable(name: str) -> bool:

@@ -8,7 +8,7 @@ Pulumi.yaml.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -18,7 +18,8 @@ from pulumi.errors import RunError
 from flux import TaskSettings, TemplateError
 from flux.literals import duration_ns
 from flux.settings import SlackRoute
-from program.plan import APP_BUCKET_RETENTION_SECONDS, is_app_bucket
+from program.bucket_classes import is_app_bucket, is_cross_app_bucket
+from program.plan import APP_BUCKET_RETENTION_SECONDS
 from providers.bucket import MIN_RETENTION
 from providers.bucket import RULES as BUCKET_RULES
 from providers.dbrp import dbrp_name
@@ -35,6 +36,9 @@ class SettingsError(RunError, ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """What a run is told; each field's default is the one a stack gets when the key is unset
+    (Pulumi.yaml declares the same, tests/test_settings.py holds the two together)."""
+
     connection: ConnectionSettings
     tasks: TaskSettings
     ignore_buckets: frozenset[str] = frozenset()
@@ -47,7 +51,19 @@ class Settings:
     app_bucket_retention_seconds: int = APP_BUCKET_RETENTION_SECONDS  # 0: forever
 
 
-# Project config key of each TaskSettings field (the Pulumi.yaml `config:` section).
+# Project config key of each Settings field but the connection and the tasks (the Pulumi.yaml
+# `config:` section).
+SETTING_KEYS = {
+    "ignore_buckets": "ignoreBuckets",
+    "map_system_buckets": "mapSystemBuckets",
+    "max_app_deletion_percent": "maxAppDeletionPercent",
+    "max_app_deletion_count": "maxAppDeletionCount",
+    "allow_mass_deletion": "allowMassDeletion",
+    "retain_buckets_on_delete": "retainBucketsOnDelete",
+    "app_buckets": "appBuckets",
+    "app_bucket_retention_seconds": "appBucketRetention",
+}
+# Project config key of each TaskSettings field.
 TASK_SETTING_KEYS = {
     "multiapp_bucket": "multiappBucket",
     "alerted_bucket": "alertedBucket",
@@ -73,25 +89,26 @@ def load_settings() -> Settings:
     """Read the stack's settings, failing with a message that names the setting to fix."""
     connection = _load_connection()
     config = pulumi.Config()
-    settings = Settings(
-        connection=connection,
-        tasks=_load_task_settings(config, connection.org),
-        ignore_buckets=frozenset(_names(config, "ignoreBuckets", "bucket")),
-        map_system_buckets=_setting(config, "mapSystemBuckets", False),
-        max_app_deletion_percent=_setting(config, "maxAppDeletionPercent", 50),
-        max_app_deletion_count=_setting(config, "maxAppDeletionCount", 2),
-        allow_mass_deletion=_setting(config, "allowMassDeletion", False),
-        retain_buckets_on_delete=_setting(config, "retainBucketsOnDelete", True),
-        app_buckets=_names(config, "appBuckets", "application"),
-        app_bucket_retention_seconds=_retention(config, "appBucketRetention", "1w"),
-    )
+    settings = Settings(connection=connection, tasks=_load_task_settings(config, connection.org),
+                        **_read(config, SETTING_KEYS, Settings))
     _validate(settings)
     return settings
 
 
-def _names(config: pulumi.Config, key: str, item: str) -> tuple[str, ...]:
-    """A list of names; a string or a map is refused, not taken letter by letter."""
-    value = config.get_object(key) or []
+def _read(config: pulumi.Config, keys: dict[str, str], kind: type) -> dict[str, object]:
+    """Each field of `kind` named in `keys`, read from its config key, else its default there."""
+    defaults = {field.name: field.default for field in fields(kind)}
+    return {name: _READERS.get(name, _setting)(config, key, defaults[name])
+            for name, key in keys.items()}
+
+
+def _names(config: pulumi.Config, key: str, item: str,
+           default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A list of names, the default when unset; a string or a map is refused, not taken letter by
+    letter."""
+    value = config.get_object(key)
+    if value is None:
+        return tuple(default)
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
         raise SettingsError(
             f"{key} is {value!r}: it must be a list of {item} names, set item by item: "
@@ -99,12 +116,16 @@ def _names(config: pulumi.Config, key: str, item: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _slack_routes(config: pulumi.Config, key: str) -> tuple[SlackRoute, ...]:
-    """A list of {cluster, channel, secretKey}; anything else is refused, naming the fields."""
-    value = config.get_object(key) or []
-    fields = {"cluster", "channel", "secretKey"}
+def _slack_routes(config: pulumi.Config, key: str,
+                  default: tuple[SlackRoute, ...]) -> tuple[SlackRoute, ...]:
+    """A list of {cluster, channel, secretKey}, the default when unset; anything else is refused,
+    naming the fields."""
+    value = config.get_object(key)
+    if value is None:
+        return default
+    keys = {"cluster", "channel", "secretKey"}
     if not isinstance(value, list) or not all(
-            isinstance(route, dict) and set(route) == fields
+            isinstance(route, dict) and set(route) == keys
             and all(isinstance(text, str) for text in route.values()) for route in value):
         raise SettingsError(
             f"{key} is {value!r}: it must be a list of routes, each with exactly a cluster, a "
@@ -122,9 +143,11 @@ def _setting(config: pulumi.Config, key: str, default: T) -> T:
     return default if value is None else value
 
 
-def _retention(config: pulumi.Config, key: str, default: str) -> int:
+def _retention(config: pulumi.Config, key: str, default: int) -> int:
     """A bucket retention in seconds: a duration of at least 1h, or `infinite` (0, forever)."""
-    value = _setting(config, key, default)
+    value = config.get(key)
+    if value is None:
+        return default
     if value == "infinite":
         return 0
     try:
@@ -140,11 +163,8 @@ def _retention(config: pulumi.Config, key: str, default: str) -> int:
 
 
 def _load_task_settings(config: pulumi.Config, org: str) -> TaskSettings:
-    defaults = TaskSettings()
-    values = {field: _LIST_READERS.get(field, _setting)(config, key, getattr(defaults, field))
-              for field, key in TASK_SETTING_KEYS.items()}
     try:
-        return TaskSettings(org=org, **values)
+        return TaskSettings(org=org, **_read(config, TASK_SETTING_KEYS, TaskSettings))
     except TemplateError as error:
         message = str(error)
         for field, key in TASK_SETTING_KEYS.items():
@@ -152,10 +172,15 @@ def _load_task_settings(config: pulumi.Config, org: str) -> TaskSettings:
         raise SettingsError(f"{message} (set it with `pulumi config set <key> <value>`)") from None
 
 
-# The task settings that are lists, each read and checked as a whole.
-_LIST_READERS = {
-    "slack_routes": lambda config, key, _default: _slack_routes(config, key),
-    "ignore_pods": lambda config, key, _default: _names(config, key, "pod"),
+# The settings not read as one value of their default's type: lists, each read and checked as
+# a whole, and the retention, a duration read as seconds.
+_READERS = {
+    "ignore_buckets": lambda config, key, default: frozenset(
+        _names(config, key, "bucket", default)),
+    "app_buckets": lambda config, key, default: _names(config, key, "application", default),
+    "app_bucket_retention_seconds": _retention,
+    "slack_routes": _slack_routes,
+    "ignore_pods": lambda config, key, default: _names(config, key, "pod", default),
 }
 
 
@@ -191,7 +216,7 @@ def _validate(settings: Settings) -> None:
     managed = {settings.tasks.multiapp_bucket, settings.tasks.alerted_bucket}
     for key, name in (("multiappBucket", settings.tasks.multiapp_bucket),
                       ("alertedBucket", settings.tasks.alerted_bucket)):
-        if not name.endswith("_") or name.startswith("_"):
+        if not is_cross_app_bucket(name):
             raise SettingsError(
                 f"{key} is {name!r}: a cross-application bucket's name must end with '_' "
                 "(and not start with it), or it would be taken for an application")

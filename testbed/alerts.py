@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from flux.settings import TaskSettings
 from flux.tasks import TaskSpec, app_tasks, global_tasks
 from testbed.influx.holdings import tasks
-from testbed.influx.seed import add_bucket
+from testbed.influx.seed import add_bucket, set_secret
 from testbed.influx.server import InfluxOrg
 from testbed.provider_kinds import TASK, check_and_create, provider_host
 from testbed.slack import FakeSlack, Post
@@ -107,11 +107,6 @@ def deploy_monitoring(org: InfluxOrg, slack: FakeSlack, apps: list[str],
 def task_inputs(org: InfluxOrg, spec: TaskSpec) -> dict:
     return {"org_id": org.id, "name": spec.name, "flux": spec.flux, "status": "inactive",
             "description": spec.description}
-
-
-def set_secret(org: InfluxOrg, key: str, value: str) -> None:
-    response = org.server.api("PATCH", f"/api/v2/orgs/{org.id}/secrets", json={key: value})
-    response.raise_for_status()
 
 
 def run_task(org: InfluxOrg, name: str, task_id: str) -> Run:

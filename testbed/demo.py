@@ -14,16 +14,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from testbed.alerts import set_secret
 from testbed.engine.cli import PulumiCli
 from testbed.engine.stand_in import Engine
-from testbed.influx.seed import add_bucket, org_named
+from testbed.influx.seed import APPS, org_named, seed_monitored, set_secret
 from testbed.influx.server import InfluxServer, start_emulator
 from testbed.paths import REPO, TOOLS_BIN
 
 DEMO_DIR = REPO / ".demo"
 STACK = "demo"
-APPS = ("nublado", "gafaelfawr", "mobu")
 INSTALL_HINT = """\
 The Pulumi CLI is not installed here. Install it (https://www.pulumi.com/docs/install/):
     curl -fsSL https://get.pulumi.com | sh
@@ -34,9 +32,7 @@ engine stand-in against the emulator:"""
 def seed_org(server: InfluxServer) -> None:
     """Give the demo org what a monitoring InfluxDB has: app buckets, a host-level one, and the
     Slack webhook secret the README's quickstart creates before the first `up`."""
-    org = org_named(server, server.org)
-    for name in (*APPS, "roundtable_internal_"):
-        add_bucket(org, name)
+    org = seed_monitored(org_named(server, server.org))
     set_secret(org, "slack_webhook_url", "https://hooks.slack.invalid/services/demo")
 
 

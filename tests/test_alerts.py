@@ -12,7 +12,8 @@ import re
 import pytest
 
 from flux.settings import SlackRoute, TaskSettings
-from testbed.alerts import Monitoring, deploy_monitoring, set_secret
+from testbed.alerts import Monitoring, deploy_monitoring
+from testbed.influx.seed import set_secret
 from testbed.influx.server import InfluxOrg, InfluxServer
 from testbed.influx.telegraf import Container, Point, disk_sample, write
 from testbed.paths import REPO
@@ -40,7 +41,7 @@ def restarted(container: Container, before: int, after: int, at: float = 60) -> 
     return [container.sample(at + 120, restarts=before), container.sample(at, restarts=after)]
 
 
-# --- Restarts -------------------------------------------------------------------------------------
+# Restarts.
 def test_a_restart_is_posted_once_and_a_later_restart_again(monitoring: Monitoring):
     write(monitoring.org, APP, restarted(BROKER, 3, 4, at=90))
 
@@ -64,7 +65,7 @@ def test_a_restart_counter_that_drops_when_a_pod_is_recreated_is_not_posted(
     assert monitoring.check() == []
 
 
-# --- Container states: the README's table, run as it is written ---------------------------------
+# Container states: the README's table, run as it is written.
 def state_table() -> list[dict[str, str]]:
     """The rows of the README's container-state table: state, reason, pod phase, Slack."""
     section = (REPO / "README.md").read_text().split("### Container states", 1)[1]
@@ -121,7 +122,7 @@ def test_ignored_pods_and_pending_pods_are_not_posted_when_so_configured(
     assert "/web-2 (main) is waiting (CrashLoopBackOff)" in post.text
 
 
-# --- Disks ----------------------------------------------------------------------------------------
+# Disks.
 def test_disk_usage_warns_at_90_percent_and_is_danger_at_96(monitoring: Monitoring):
     write(monitoring.org, monitoring.settings.disk_bucket, [
         disk_sample("db-1", "/data", 90.2, 30),
@@ -148,7 +149,7 @@ def test_a_disk_that_stays_full_is_posted_once_per_realert_window(monitoring: Mo
     assert (worse.text, worse.color) == ("Disk /data on db-1 is 97% full", "danger")
 
 
-# --- When Slack fails -----------------------------------------------------------------------------
+# When Slack fails.
 def test_a_post_slack_refuses_is_not_recorded_and_the_next_run_posts_it(monitoring: Monitoring):
     write(monitoring.org, APP, restarted(BROKER, 0, 1))
     monitoring.slack.answer = 500
@@ -190,7 +191,7 @@ def test_a_missing_webhook_secret_is_named_in_the_run_log(influxd: InfluxServer,
     assert slack.posts == []
 
 
-# --- Names as they are ---------------------------------------------------------------------------
+# Names as they are.
 @pytest.mark.parametrize("app, cluster", [
     ("say-hi", 'base "north"'),  # InfluxDB refuses quotes in bucket names, not in tags
     ("cost-$HOME-${x}", "summit $1"),
@@ -221,7 +222,7 @@ def test_posts_recorded_before_alert_keys_existed_do_not_stop_the_notifiers(
     assert len(monitoring.check()) == 1
 
 
-# --- The README's examples ----------------------------------------------------------------------
+# The README's examples.
 def readme_examples() -> list[dict]:
     """The Slack posts the README shows, one per kind, as JSON bodies."""
     section = (REPO / "README.md").read_text().split("### What the posts look like", 1)[1]
@@ -243,7 +244,7 @@ def test_the_readme_shows_the_posts_slack_really_receives(monitoring: Monitoring
     assert sorted(received) == sorted(json.dumps(body) for body in readme_examples())
 
 
-# --- Containers near their limits ---------------------------------------------------------------
+# Containers near their limits.
 def using(container: Container, seconds_ago: float, **fields: int):
     """A sample of Telegraf's kubernetes input (usage) or kube_inventory (limits)."""
     return container.sample(seconds_ago, extra=fields)
@@ -288,7 +289,7 @@ def test_memory_near_its_limit_is_not_posted_by_default(monitoring: Monitoring):
     assert monitoring.check() == []
 
 
-# --- Routing by cluster -------------------------------------------------------------------------
+# Routing by cluster.
 def test_each_cluster_is_posted_to_its_own_channel_and_webhook_and_the_rest_to_the_default(
         influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
     summit_slack = FakeSlack()

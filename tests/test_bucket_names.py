@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from flux import TaskSettings, TaskSpec
 from flux.literals import name_problem
 from flux.tasks import APP_KINDS
-from program.plan import OrgPlan, is_app_bucket, plan_org
+from program.bucket_classes import is_app_bucket
+from program.plan import OrgPlan, plan_org
 from testbed.engine.provider_host import ProviderHost
 from testbed.flux_checker import FluxChecker
 from testbed.influx.seed import add_bucket

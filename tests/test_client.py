@@ -24,7 +24,7 @@ from providers.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from testbed.influx.contract import scoped_token
+from testbed.influx.seed import scoped_token
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
 from testbed.provider_kinds import create_bucket, task_flux
 

@@ -56,7 +56,7 @@ FAULTS = {  # the faults each write endpoint gets, in turn
 }
 
 
-# --- The org before the faulted run ------------------------------------------------------------
+# The org before the faulted run.
 def made_by_the_old_scripts(org: InfluxOrg) -> None:
     """What the old scripts left: the multiapp_ bucket, a mapping and a task, unmarked and (but
     the mapping) unlike the program's, so the first up adopts each and PATCHes the others."""
@@ -107,7 +107,7 @@ PHASES: dict[str, tuple[Callable[..., None], Phase]] = {
 }
 
 
-# --- What must hold afterwards -----------------------------------------------------------------
+# What must hold afterwards.
 def apps(org: InfluxOrg) -> list[str]:
     return sorted({*APPS, NEW_APP} & bucket_names(org))
 
@@ -174,7 +174,7 @@ def run_cell(engine: StackEngine, org: InfluxOrg, server: InfluxServer, phase: s
     return reached
 
 
-# --- The matrix ---------------------------------------------------------------------------------
+# The matrix.
 def stack_config(org: InfluxOrg) -> dict:
     return {**org.stack_config(), "influxdb:timeout": str(TIMEOUT),
             "rubin-influx-tools:retainBucketsOnDelete": False}

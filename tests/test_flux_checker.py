@@ -129,7 +129,7 @@ def checked(flux_checker: FluxChecker) -> dict[str, dict[str, Any]]:
     return {script["name"]: flux_checker.check(**script) for script in _scripts()}
 
 
-# --- AST helpers -------------------------------------------------------------------------------
+# AST helpers.
 
 
 def _nodes(node: Any):
@@ -187,7 +187,7 @@ def _shape(node: Any) -> Any:
     return node
 
 
-# --- tests -------------------------------------------------------------------------------------
+# Tests.
 
 
 @pytest.mark.parametrize("case_id", TASK_CASES)

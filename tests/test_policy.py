@@ -30,9 +30,11 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deser
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from flux import TaskSettings
+from flux.literals import flux_string
+from policy import rules
 from policy.rules import DBRP, POLICIES, TASK, TOKEN
 from program.permissions import task_token_permissions
-from program.plan import plan_org
+from program.plan import is_mappable, plan_org
 from testbed.influx.server import REPO
 from tests.test_bucket_names import ISSUE_NAMES
 
@@ -41,7 +43,7 @@ STACK = "urn:pulumi:prod::rubin-influx-tools::pulumi:pulumi:Stack::rubin-influx-
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
 
 
-# ---- Resources as the engine shows them to a policy pack -------------------------------------
+# Resources as the engine shows them to a policy pack.
 
 def secret(value: Any) -> dict:
     """A secret value as the engine marshals it (MarshalOptions{KeepSecrets: true})."""
@@ -96,7 +98,7 @@ def stack_violations(policy_name: str, resources: list[PolicyResource],
     return found
 
 
-# ---- Inputs of the dynamic resources ---------------------------------------------------------
+# Inputs of the dynamic resources.
 
 def token_inputs(*permissions: tuple[str, str]) -> dict:
     return {"org_id": ORG_ID, "description": "rubin-influx-tools: task management",
@@ -109,12 +111,6 @@ SCOPED = (("read", "orgs"), ("read", "tasks"), ("write", "tasks"))
 # The old tokenmaker's "Token for task/alert creation".
 TOKENMAKER = tuple((action, kind) for kind in ("buckets", "orgs", "tasks")
                    for action in ("read", "write"))
-
-
-def flux_string(value: str) -> str:
-    """`value` as a Flux string literal."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
-    return f'"{escaped}"'
 
 
 def app_flux(bucket: str, field: str, every: str = "5m") -> str:
@@ -157,7 +153,7 @@ def mapping_inputs(bucket: str, database: str | None = None) -> dict:
             "default": True}
 
 
-# ---- token-least-privilege -------------------------------------------------------------------
+# The token-least-privilege policy.
 
 def test_the_scoped_task_token_passes():
     args = resource_args(TOKEN, "token/tasks", token_inputs(*SCOPED))
@@ -190,7 +186,7 @@ def test_read_on_authorizations_is_not_a_violation():
     assert violations("token-least-privilege", args) == []
 
 
-# ---- task-no-literal-url and task-slack-webhook-from-secret ------------------------------------
+# The task-no-literal-url and task-slack-webhook-from-secret policies.
 
 def test_a_slack_task_reading_its_webhook_from_a_secret_passes_both_rules():
     args = resource_args(TASK, "task/_slack_notify", task_inputs("_slack_notify", SLACK_FLUX))
@@ -235,7 +231,7 @@ def test_a_task_that_does_not_call_slack_needs_no_secret():
     assert violations("task-slack-webhook-from-secret", args) == []
 
 
-# ---- task-at-most-once-a-minute ----------------------------------------------------------------
+# The task-at-most-once-a-minute policy.
 
 def schedule_violations(schedule: str) -> list[str]:
     flux = f'option task = {{name: "Nublado restarts", {schedule}, offset: 0s}}\n' \
@@ -290,7 +286,7 @@ def test_every_inside_the_task_name_or_a_comment_is_not_the_schedule():
     assert violations("task-at-most-once-a-minute", args) == []
 
 
-# ---- dbrp-database-is-bucket-name ------------------------------------------------------------
+# The dbrp-database-is-bucket-name policy.
 
 def test_a_mapping_named_after_its_bucket_passes():
     args = resource_args(DBRP, "mapping/nublado", mapping_inputs("nublado"))
@@ -320,7 +316,7 @@ def test_resource_policies_judge_only_their_own_type():
     )) == []
 
 
-# ---- app-buckets-have-tasks (advisory) -------------------------------------------------------
+# The app-buckets-have-tasks policy (advisory).
 
 def mapping(bucket: str) -> PolicyResource:
     return stack_resource(DBRP, f"mapping/{bucket}", mapping_inputs(bucket))
@@ -376,7 +372,7 @@ def test_a_from_call_in_a_comment_does_not_count_as_watching():
     assert message.startswith("app bucket 'nublado' has no task watching pod restarts")
 
 
-# ---- task-names-unique (advisory) ------------------------------------------------------------
+# The task-names-unique policy (advisory).
 
 def test_two_tasks_with_one_name_are_reported_on_the_second():
     same = task_inputs("Nublado restarts", app_flux("nublado", "restarts_total"))
@@ -392,7 +388,7 @@ def test_distinct_task_names_pass():
     assert stack_violations("task-names-unique", [*app_tasks("nublado"), *app_tasks("gaf")]) == []
 
 
-# ---- During preview ------------------------------------------------------------------------------
+# During preview.
 
 def test_a_first_preview_is_judged_though_ids_and_the_token_are_not_known_yet():
     """Before the first up, org ids and the task token are unknowns; the rules never read them."""
@@ -407,7 +403,7 @@ def test_a_first_preview_is_judged_though_ids_and_the_token_are_not_known_yet():
                           resource_args(TASK, "task/Nublado restarts", task))) == 1
 
 
-# ---- What the program declares ----------------------------------------------------------------
+# What the program declares.
 
 def planned_stack(listing: list[str]) -> list[PolicyResource]:
     """The Dbrp, AuthorizationToken and Task resources the program declares for these buckets."""
@@ -452,6 +448,21 @@ def test_what_the_program_plans_for_awkward_bucket_names_passes_every_policy():
     assert all_violations(resources) == []
 
 
+# A name of each bucket class, and the edges between them.
+CLASS_NAMES = ["nublado", "a_b", "_monitoring", "_x_", "_", "__", "host_internal_", "x_", "a b"]
+
+
+@pytest.mark.parametrize("name", [name for name in (*CLASS_NAMES, *ISSUE_NAMES)
+                                  if is_mappable(name)])
+def test_the_pack_takes_a_mapped_bucket_for_an_app_exactly_when_the_program_monitors_it(name):
+    """The pack's own reading of bucket classes (policy/rules.py) against the program's."""
+    listing = [{"id": f"{i:016x}", "name": bucket, "retentionRules": []}
+               for i, bucket in enumerate(sorted({"_monitoring", "_tasks", name}))]
+    plan = plan_org(listing, TaskSettings(), map_system_buckets=True)
+    assert name in [m.bucket_name for m in plan.mappings]
+    assert rules.is_app_bucket(name) == (name in plan.apps)
+
+
 def test_the_advisory_check_recognises_the_programs_own_app_tasks():
     resources = planned_stack(LISTING)
     without = [r for r in resources if r.name != "task/Gafaelfawr state_checks"]
@@ -459,7 +470,7 @@ def test_the_advisory_check_recognises_the_programs_own_app_tasks():
         "app bucket 'gafaelfawr' has no task watching pod state"]
 
 
-# ---- Its config, from the stack's settings ----------------------------------------------------
+# Its config, from the stack's settings.
 
 IGNORING_MOBU = "config:\n  rubin-influx-tools:ignoreBuckets:\n    - mobu\n"
 
@@ -481,7 +492,7 @@ def test_the_policy_config_is_written_from_the_stacks_file(stack, stack_file, ig
     assert json.loads(written.stdout) == {"app-buckets-have-tasks": {"ignoreBuckets": ignored}}
 
 
-# ---- The pack as the CLI runs it -------------------------------------------------------------
+# The pack as the CLI runs it.
 
 @pytest.fixture(scope="module")
 def analyzer() -> analyzer_pb2_grpc.AnalyzerStub:

@@ -17,12 +17,11 @@ import yaml
 
 from flux.settings import TaskSettings
 from providers.marks import marked, unmarked
-from testbed.alerts import set_secret, watch_deployed
+from testbed.alerts import watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
 from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
-from testbed.influx.contract import scoped_token
 from testbed.influx.holdings import (
     WRITES,
     authorizations,
@@ -32,7 +31,7 @@ from testbed.influx.holdings import (
     tasks,
     writes,
 )
-from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket
+from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket, scoped_token, set_secret
 from testbed.influx.server import InfluxOrg
 from testbed.influx.telegraf import Container, write
 from testbed.paths import REPO
@@ -45,7 +44,7 @@ STACK = "rubin-influx-tools/dev"  # the project and the stack the engines run
 TASK_TOKEN = marked("rubin-influx-tools: task management", STACK)
 
 
-# --- The org, as InfluxDB sees it --------------------------------------------------------------
+# The org, as InfluxDB sees it.
 def delete_bucket(org: InfluxOrg, name: str) -> None:
     bucket = org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id, "name": name})
     org.server.api("DELETE", f"/api/v2/buckets/{bucket.json()['buckets'][0]['id']}")
@@ -55,7 +54,7 @@ def app_task_names(*apps: str) -> set[str]:
     return {f"{app.capitalize()} {kind}" for app in apps for kind in APP_TASK_KINDS}
 
 
-# --- Fixtures -----------------------------------------------------------------------------------
+# Fixtures.
 @pytest.fixture
 def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
     return new_engine(stack="dev", config=monitored_org.stack_config(),
@@ -79,7 +78,7 @@ def as_the_deploy_runs(cli: PulumiCli, job: str) -> Result:
             ("destroy", False): cli.destroy}[command]()
 
 
-# --- Scenarios ----------------------------------------------------------------------------------
+# Scenarios.
 def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, monitored_org,
                                                                        emulator):
     result = succeeded(engine.preview())
@@ -600,7 +599,7 @@ def test_a_failed_bucket_listing_stops_the_run_before_any_change(engine, emulato
     assert writes(emulator) == []
 
 
-# --- Declared applications (appBuckets) ---------------------------------------------------------
+# Declared applications (appBuckets).
 DECLARED = "rubin-influx-tools:appBuckets"
 WEEK = 7 * 86400
 
@@ -735,7 +734,7 @@ def test_an_app_both_declared_and_ignored_is_refused_naming_both_settings(engine
     assert result.steps == [] and writes(emulator) == []
 
 
-# --- Least privilege and secrets ----------------------------------------------------------------
+# Least privilege and secrets.
 def task_token(result: Result) -> str:
     token = result.outputs["task_token"]
     assert isinstance(token, Secret)

@@ -12,7 +12,7 @@ import pytest
 from providers.marks import unmarked
 from providers.settings import DEFAULT_TIMEOUT
 from testbed.engine.provider_host import ProviderError
-from testbed.influx.contract import scoped_token
+from testbed.influx.seed import scoped_token
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
 from testbed.provider_kinds import TOKEN, check_and_create, provider_host
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pulumi.output import Unknown
 
 from testbed.engine.provider_host import ProviderHost
+from testbed.engine.sdk import Unknown
 from testbed.influx.server import InfluxServer
 from testbed.provider_kinds import (
     BUCKET,

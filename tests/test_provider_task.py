@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from testbed.engine.provider_host import ProviderError, secret
-from testbed.influx.contract import scoped_token
+from testbed.influx.seed import scoped_token
 from testbed.influx.server import InfluxOrg
 from testbed.provider_kinds import TASK, check_and_create, provider_host, task_flux
 

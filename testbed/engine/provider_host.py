@@ -38,12 +38,16 @@ import grpc
 import yaml
 from google.protobuf import struct_pb2
 from pulumi.dynamic import ResourceProvider
-from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime import rpc
-from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-from pulumi.runtime.sync_await import _sync_await
 
+from testbed.engine.sdk import (
+    GRPC_CHANNEL_OPTIONS,
+    deserialize,
+    provider_pb2,
+    provider_pb2_grpc,
+    rpc,
+    serialize,
+    serialize_provider,
+)
 from testbed.paths import REPO
 
 PROVIDER_KEY = "__provider"
@@ -162,7 +166,7 @@ class ProviderHost:
         # Anything a provider prints later goes to our stderr, as the CLI logs plugin output;
         # draining the pipe also keeps a chatty provider from blocking on a full pipe.
         threading.Thread(target=_forward, args=(self.process.stdout,), daemon=True).start()
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_GRPC_CHANNEL_OPTIONS)
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=GRPC_CHANNEL_OPTIONS)
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
 
     def stop(self) -> None:
@@ -186,12 +190,12 @@ class ProviderHost:
     def urn(self, type_name: str, name: str) -> str:
         return make_urn(self.stack, self.project, type_name, name)
 
-    # --- URN-level calls: full property bags, secrets as envelopes (the engine's view) ---
+    # URN-level calls: full property bags, secrets as envelopes (the engine's view).
 
     def configure(self, config: Mapping[str, Any]) -> None:
         """Configure the host once, first, with namespaced stack config (`influxdb:token`...)."""
         request = provider_pb2.ConfigureRequest(
-            args=_struct(config), acceptSecrets=True, acceptResources=True,
+            args=serialize(config), acceptSecrets=True, acceptResources=True,
             sends_old_inputs=True, sends_old_inputs_to_delete=True)
         self._accept_secrets = self._call("Configure", "", request).acceptSecrets
 
@@ -244,7 +248,7 @@ class ProviderHost:
             old_inputs=self._wire(old_inputs or {}))
         self._call("Delete", urn, request)
 
-    # --- provider-level calls: a provider instance and plain values (provider tests) ---
+    # Provider-level calls: a provider instance and plain values (provider tests).
 
     def check(self, provider: ResourceProvider, type_name: str, name: str, olds: Props,
               news: Props) -> tuple[Props, list[tuple[str, str]]]:
@@ -286,7 +290,7 @@ class ProviderHost:
                props: Props) -> None:
         self.rpc_delete(self.urn(type_name, name), id_, self._with_provider(provider, props))
 
-    # --- plumbing ---
+    # Plumbing.
 
     def _with_provider(self, provider: ResourceProvider, props: Props) -> Props:
         """Add `__provider` unless the bag already has one (old outputs keep theirs)."""
@@ -300,7 +304,7 @@ class ProviderHost:
 
     def _wire(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
         """Serialize as the engine does for this host: secrets kept only if it accepts them."""
-        return _struct(props if self._accept_secrets else reveal_props(props)[0])
+        return serialize(props if self._accept_secrets else reveal_props(props)[0])
 
     def _call(self, method: str, urn: str, request: Any) -> Any:
         try:
@@ -309,13 +313,9 @@ class ProviderHost:
             raise ProviderError(method, urn, error.code(), error.details()) from None
 
 
-def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    return _sync_await(rpc.serialize_properties(dict(props), {}))
-
-
 def _annotated(struct: struct_pb2.Struct, inputs: Mapping[str, Any]) -> Props:
     """Deserialize a returned bag and re-mark keys whose input was secret (`annotateSecrets`)."""
-    props = rpc.deserialize_properties(struct, keep_unknowns=True)
+    props = deserialize(struct)
     return mark_secret_keys(props, reveal_props(inputs)[1])
 
 

@@ -57,11 +57,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 
 from testbed.engine.provider_host import REPO, project_name
 from testbed.engine.result import Result, Secret, StackEngine, Step
+from testbed.engine.sdk import SECRET_SIG, SIG_KEY, Unknown, rpc
 
 ORGANIZATION = "organization"  # what `pulumi.get_organization()` is on a self-managed backend
 
@@ -108,14 +107,11 @@ class StackState:
         path.write_text(json.dumps(data, indent=1))
 
 
-_SIG, _SECRET_SIG = rpc._special_sig_key, rpc._special_secret_sig
-
-
 def encode(value: Any) -> Any:
     """JSON form: secret envelopes as ciphertext, unknowns as the engine's unknown sentinel."""
     if rpc.is_rpc_secret(value):
         plain = json.dumps(encode(rpc.unwrap_rpc_secret(value))).encode()
-        return {_SIG: _SECRET_SIG, "ciphertext": base64.b64encode(plain).decode()}
+        return {SIG_KEY: SECRET_SIG, "ciphertext": base64.b64encode(plain).decode()}
     if isinstance(value, Unknown):
         return rpc.UNKNOWN
     if isinstance(value, dict):
@@ -127,7 +123,7 @@ def encode(value: Any) -> Any:
 
 def decode(value: Any, secret: Callable[[Any], Any] = rpc.wrap_rpc_secret) -> Any:
     """Inverse of `encode`; secrets become SDK envelopes (or whatever `secret` makes)."""
-    if isinstance(value, dict) and value.get(_SIG) == _SECRET_SIG:
+    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
         return secret(decode(json.loads(base64.b64decode(value["ciphertext"])), secret))
     if value == rpc.UNKNOWN:
         return Unknown()

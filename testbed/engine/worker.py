@@ -21,13 +21,7 @@ from typing import Any, ClassVar
 
 import pulumi
 from google.protobuf import empty_pb2
-from pulumi.runtime import rpc
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockSettings
-from pulumi.runtime.proto import engine_pb2, resource_pb2
-from pulumi.runtime.settings import configure
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime import MockCallArgs, configure, run_in_stack, set_all_config
 
 from testbed.engine.provider_host import (
     ProviderError,
@@ -37,6 +31,15 @@ from testbed.engine.provider_host import (
     secret,
 )
 from testbed.engine.result import Step
+from testbed.engine.sdk import (
+    MockMonitor,
+    MockSettings,
+    deserialize,
+    engine_pb2,
+    ensure_event_loop,
+    resource_pb2,
+    serialize,
+)
 from testbed.engine.stand_in import ResourceState, StackState, encode
 
 Props = dict[str, Any]
@@ -199,13 +202,13 @@ class EngineMonitor(MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         if not request.type.startswith(DYNAMIC_TYPE_PREFIX):
             raise StepFailed(f"{urn}: only dynamic resources are supported by the engine stand-in")
-        _ensure_event_loop()
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        ensure_event_loop()
+        inputs = deserialize(request.object)
         id_, outputs = self.update.register(urn, request.type, inputs,
                                             sorted(request.dependencies),
                                             set(request.additionalSecretOutputs),
                                             request.retainOnDelete)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=_serialize(outputs))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=serialize(outputs))
 
     def ReadResource(self, request: Any) -> resource_pb2.ReadResourceResponse:
         if request.type != STACK_REFERENCE:
@@ -216,11 +219,11 @@ class EngineMonitor(MockMonitor):
                  "secretOutputNames": [key for key, value in self.last_outputs.items()
                                        if is_secret(value)]}
         urn = self.make_urn(request.parent, request.type, request.name)
-        return resource_pb2.ReadResourceResponse(urn=urn, properties=_serialize(props))
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=serialize(props))
 
     def RegisterResourceOutputs(self, request: Any) -> empty_pb2.Empty:
         if "::pulumi:pulumi:Stack::" in request.urn:
-            self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+            self.stack_outputs = deserialize(request.outputs)
         return empty_pb2.Empty()
 
 
@@ -341,10 +344,6 @@ class Operation:
         request = self.request
         return {f"{request['organization']}/{request['project']}/{request['stack']}",
                 request["stack"]}
-
-
-def _serialize(props: Props) -> Any:
-    return _sync_await(rpc.serialize_properties(props, {}))
 
 
 def _attempt(action: Callable[[], Any]) -> str | None:

@@ -60,11 +60,12 @@ DISAGREEMENTS = (
     Disagreement("10. X-Influxdb-Version is the version string (v2.7.12), not an integer"),
     Disagreement("11. Errors the contract leaves out: bad paging or IDs 400, a missing or "
                  "unreadable org's secrets 404, writing secrets without permission 401, "
-                 "granting what the caller lacks 403, a missing user 404", _answers(
+                 "granting what the caller lacks 403, a missing user 404, an onboarding "
+                 "password out of bounds 400", _answers(
                      ("GET", "/buckets", 400), ("GET", "/buckets/{bucketID}", 400),
                      ("GET", "/tasks", 400), ("GET", "/orgs/{orgID}/secrets", 404),
                      ("PATCH", "/orgs/{orgID}/secrets", 401), ("POST", "/authorizations", 403),
-                     ("GET", "/users/{userID}", 404))),
+                     ("GET", "/users/{userID}", 404), ("POST", "/setup", 400))),
     Disagreement("12. A name longer than its bolt index key takes (a bucket name over 32752 "
                  "bytes, a DBRP database over 32735) is a 413 \"key too large\"", _answers(
                      ("POST", "/buckets", 413), ("PATCH", "/buckets/{bucketID}", 413),
@@ -190,16 +191,3 @@ def api_call(server: Any, method: str, path: str, token: str | None = None,
 def user_id(server: Any) -> str:
     """The ID of the user the operator token belongs to."""
     return api_call(server, "GET", "/api/v2/me").json()["id"]
-
-
-def scoped_token(org: Any, *permissions: tuple[str, str, str | None]) -> Token:
-    """A new token of the org holding only (action, type, bucket or other ID) permissions,
-    each scoped to the org."""
-    __tracebackhide__ = True
-    wanted = [{"action": action, "resource": {"type": kind, "orgID": org.id,
-                                              **({"id": item} if item else {})}}
-              for action, kind, item in permissions]
-    response = api_call(org, "POST", "/api/v2/authorizations",
-                        json={"orgID": org.id, "permissions": wanted})
-    assert response.status_code == 201, response.status_code
-    return Token(response.json()["token"])

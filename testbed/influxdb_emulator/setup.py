@@ -7,7 +7,7 @@ import time
 from testbed.influxdb_emulator import buckets, orgs
 from testbed.influxdb_emulator.api import Call, Reply, Route, typed
 from testbed.influxdb_emulator.authorizations import authorization_json, new_token
-from testbed.influxdb_emulator.errors import CONFLICT, EMPTY_VALUE, ApiError
+from testbed.influxdb_emulator.errors import CONFLICT, EMPTY_VALUE, INVALID, ApiError
 from testbed.influxdb_emulator.model import Authorization, User, now
 from testbed.influxdb_emulator.permissions import operator_permissions
 from testbed.influxdb_emulator.store import Store
@@ -22,12 +22,19 @@ def onboarding_allowed(store: Store) -> bool:
     return not store.users and not store.orgs
 
 
+# influxd's bounds on a password (errors.MinPasswordLen, MaxPasswordLen), bytes.
+PASSWORD_BYTES = (8, 72)
+
+
 def onboard(store: Store, username: str, org_name: str, bucket_name: str | None,
-            retention: int = 0, token: str | None = None) -> dict:
+            retention: int = 0, token: str | None = None, password: str = "") -> dict:
     """What `influx setup` creates: user, org (with its system buckets), the first bucket and
-    the operator token. Answers the objects as JSON."""
+    the operator token. Answers the objects as JSON; a password out of bounds creates nothing."""
     if not onboarding_allowed(store):
         raise ApiError(CONFLICT, "onboarding has already been completed")
+    low, high = PASSWORD_BYTES
+    if password and not low <= len(password.encode()) <= high:
+        raise ApiError(INVALID, f"passwords must be between {low} and {high} characters long")
     buckets.check_retention(retention, buckets.default_shard_seconds(retention))
     user = User(id=store.ids.next_id(), name=username)
     org = orgs.create_org(store, org_name)
@@ -49,7 +56,8 @@ def post_setup(call: Call) -> Reply:
         if not typed(data, key, str):
             raise ApiError(EMPTY_VALUE, f"{label} is empty")
     body = onboard(call.store, data["username"], data["org"], data["bucket"],
-                   typed(data, "retentionPeriodSeconds", int) or 0, typed(data, "token", str))
+                   typed(data, "retentionPeriodSeconds", int) or 0, typed(data, "token", str),
+                   typed(data, "password", str) or "")
     return Reply(201, body)
 
 

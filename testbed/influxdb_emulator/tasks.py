@@ -17,7 +17,7 @@ from flux.options import Duration, TaskOptionError, read_task_options
 from flux.syntax import FluxSyntaxError
 from testbed.influxdb_emulator.api import Call, Reply, Route, typed
 from testbed.influxdb_emulator.errors import INTERNAL, INVALID, NOT_FOUND, ApiError, or_not_found
-from testbed.influxdb_emulator.flux_options import rewrite_options
+from testbed.influxdb_emulator.flux_options import go_seconds, rewrite_options
 from testbed.influxdb_emulator.ids import parse_id
 from testbed.influxdb_emulator.model import STATUSES, Task, now_seconds
 from testbed.influxdb_emulator.orgs import find_org
@@ -43,7 +43,7 @@ def apply_script(task: Task, script: str) -> None:
     except TaskOptionError as error:
         raise ApiError(INVALID, f"invalid options: {error}") from None
     try:
-        offset = options.offset.go_seconds() if options.offset else 0
+        offset = go_seconds(options.offset) if options.offset else 0
     except ValueError as error:
         raise ApiError(INTERNAL, f"unexpected error parsing time: {error}") from None
     task.flux, task.name, task.cron = script, options.name, options.cron
@@ -183,7 +183,7 @@ def _task_update(call: Call) -> dict:
         return update
     if offset_given:
         try:
-            update["offset"].go_seconds()
+            go_seconds(update["offset"])
         except ValueError as error:
             raise ApiError(INVALID, f"offset: {update['offset']}, {error} is invalid, "
                                     "the largest unit supported is h") from None

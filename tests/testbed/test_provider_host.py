@@ -13,9 +13,9 @@ from pathlib import Path
 import dill
 import grpc
 import pytest
-from pulumi.output import Unknown
 
 from testbed.engine.provider_host import ProviderError, ProviderHost, secret
+from testbed.engine.sdk import Unknown
 from testbed.sample_program import filestore
 from testbed.sample_program.filestore import FileProvider
 

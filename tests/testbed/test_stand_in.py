@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-from pulumi.output import Unknown
 
 from testbed.engine.provider_host import is_secret
+from testbed.engine.sdk import Unknown
 from testbed.engine.stand_in import Engine, Secret
 from testbed.paths import REPO
 

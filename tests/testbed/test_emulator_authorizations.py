@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from testbed.influx.contract import api_call, scoped_token, user_id, with_token
+from testbed.influx.contract import api_call, user_id, with_token
+from testbed.influx.seed import scoped_token
 
 
 def permission(org, action: str, kind: str, **resource) -> dict:

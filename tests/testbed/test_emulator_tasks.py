@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from testbed.influx.contract import api_call, scoped_token, user_id
+from testbed.influx.contract import api_call, user_id
+from testbed.influx.seed import scoped_token
 
 SCRIPT = 'option task = {name: "restarts", every: 2m30s, offset: 5s}\n\nfrom(bucket: "app")\n'
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from testbed.influx.contract import api_call, scoped_token
+from testbed.influx.contract import api_call
+from testbed.influx.seed import scoped_token
 
 DAY = 86400
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from testbed.influx.contract import api_call, scoped_token, with_token
+from testbed.influx.contract import api_call, with_token
+from testbed.influx.seed import scoped_token
 
 
 def test_ping_answers_204_with_build_and_version_headers(influxdb):
@@ -42,6 +43,15 @@ def test_a_set_up_server_refuses_onboarding_with_422(influxdb):
                         json={"username": "u", "org": "o", "bucket": "b"})
     assert response.status_code == 422
     assert response.json()["code"] == "conflict"
+
+
+def test_onboarding_with_a_short_password_is_400_and_sets_up_nothing(fresh_influxdb):
+    response = api_call(fresh_influxdb, "POST", "/api/v2/setup", token="", json={
+        "username": "u", "password": "short", "org": "o", "bucket": "b"})
+    assert response.status_code == 400
+    assert response.json() == {"code": "invalid",
+                               "message": "passwords must be between 8 and 72 characters long"}
+    assert api_call(fresh_influxdb, "GET", "/api/v2/setup", token="").json() == {"allowed": True}
 
 
 @pytest.mark.parametrize("token", ["", "not-a-token"])

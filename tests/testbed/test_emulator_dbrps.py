@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from testbed.influx.contract import api_call, scoped_token
+from testbed.influx.contract import api_call
+from testbed.influx.seed import scoped_token
 
 
 def bucket_id(org, name: str) -> str:

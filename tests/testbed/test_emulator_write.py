@@ -11,7 +11,8 @@ import gzip
 import pytest
 import requests
 
-from testbed.influx.contract import api_call, scoped_token, with_token
+from testbed.influx.contract import api_call, with_token
+from testbed.influx.seed import scoped_token
 
 T = 1700000000  # 2023-11-14, a Tuesday: explicit timestamps keep points in one shard group
 NS = 10**9
