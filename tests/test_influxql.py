@@ -17,10 +17,9 @@ import pytest
 from providers.dbrp import MAX_DATABASE_BYTES
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import succeeded
-from testbed.influx.contract import scoped_token
 from testbed.influx.holdings import bucket_names, stored_mappings
 from testbed.influx.influxql import databases, identifier, query, retention_policies
-from testbed.influx.seed import add_bucket, seed_monitored
+from testbed.influx.seed import add_bucket, scoped_token, seed_monitored
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
 
 # Names an operator may give a bucket, each with its own retention (so its own policy name).
