@@ -7,6 +7,8 @@ for, so a test takes seconds, not the minutes of the tasks' schedules. The tasks
 inactive: a scheduled run racing a forced one would post what the forced one is about to record
 as sent. influxd forces runs of active tasks only, so a task is active for the moment it takes to
 queue its run.
+
+Pod and container data comes from the real Telegraf (`observe`), as the clusters write it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from flux.tasks import TaskSpec, app_tasks, global_tasks
 from testbed.influx.holdings import tasks
 from testbed.influx.seed import add_bucket, set_secret
 from testbed.influx.server import InfluxOrg
+from testbed.kubernetes.pods import Pod
 from testbed.provider_kinds import TASK, check_and_create, provider_host
 from testbed.slack import FakeSlack, Post
+from testbed.telegraf import Telegraf
 
 RUN_SECONDS = 60
 DONE = ("success", "failed", "canceled")
@@ -41,23 +45,44 @@ class Run:
 
 @dataclass
 class Monitoring:
-    """The program's tasks for `apps` in `org`, their ids by name, and the Slack they post to."""
+    """The program's tasks for `apps` in `org`, their ids by name, the Slack they post to, and the
+    Telegraf that writes what they read."""
 
     org: InfluxOrg
     slack: FakeSlack
     settings: TaskSettings
     apps: list[str]
+    telegraf: Telegraf | None = None
     task_ids: dict[str, str] = field(default_factory=dict)
     last_run: dict[str, float] = field(default_factory=dict)
+    written: float = 0.0  # when Telegraf last wrote
+
+    def observe(self, *pods: Pod, cluster: str = "summit", app: str | None = None) -> None:
+        """One sample of the pods, written by Telegraf as `cluster` into the bucket of `app` (the
+        first app unless named)."""
+        self._telegraf().collect(self.org, app or self.apps[0], pods, cluster)
+        self.written = time.time()
+
+    def observe_disks(self) -> None:
+        """One sample of this machine's disks, written by Telegraf into the disk bucket."""
+        self._telegraf().write_disks(self.org, self.settings.disk_bucket)
+        self.written = time.time()
+
+    def _telegraf(self) -> Telegraf:
+        if self.telegraf is None:
+            raise ValueError("Monitoring.observe needs a Telegraf: pass telegraf= when deploying")
+        return self.telegraf
 
     def run(self, name: str) -> Run:
         """Run the task now and wait for it to finish: its status and log.
 
-        A forced run's now() is its start to the second, and a notifier's look-back at what it
-        sent ends before now(): runs of one task start in different seconds, as scheduled ones do.
+        A forced run's now() is its start to the second, and its look-backs end before now():
+        runs of one task start in different seconds, as scheduled ones do, and every run starts
+        in a second after Telegraf last wrote, so that it reads what was written.
         """
-        if name in self.last_run:
-            time.sleep(max(0.0, math.floor(self.last_run[name]) + 1 - time.time()))
+        previous = self.last_run.get(name, 0.0)
+        start = max(math.floor(previous) + 1 if previous else 0, math.floor(self.written) + 1)
+        time.sleep(max(0.0, start - time.time()))
         self.last_run[name] = time.time()
         return run_task(self.org, name, self.task_ids[name])
 
@@ -77,9 +102,9 @@ class Monitoring:
 
 
 def watch_deployed(org: InfluxOrg, slack: FakeSlack, settings: TaskSettings,
-                   apps: list[str]) -> Monitoring:
+                   apps: list[str], telegraf: Telegraf | None = None) -> Monitoring:
     """Every task `pulumi up` left in the org, made inactive so that only forced runs run."""
-    monitoring = Monitoring(org, slack, settings, list(apps))
+    monitoring = Monitoring(org, slack, settings, list(apps), telegraf)
     for task in tasks(org):
         _set_status(org, task["id"], "inactive")
         monitoring.task_ids[task["name"]] = task["id"]
@@ -87,15 +112,17 @@ def watch_deployed(org: InfluxOrg, slack: FakeSlack, settings: TaskSettings,
 
 
 def deploy_monitoring(org: InfluxOrg, slack: FakeSlack, apps: list[str],
-                      settings: TaskSettings | None = None, *, secret: bool = True) -> Monitoring:
+                      settings: TaskSettings | None = None, *, secret: bool = True,
+                      telegraf: Telegraf | None = None) -> Monitoring:
     """Buckets for the apps and the program's own buckets, the webhook secret (unless told not
-    to), and every task of the apps and the org, created through the Task provider."""
+    to), and every task of the apps and the org, created through the Task provider; the apps'
+    pods observed by `telegraf`."""
     settings = settings or TaskSettings(org=org.name)
     for bucket in (*apps, settings.multiapp_bucket, settings.alerted_bucket, settings.disk_bucket):
         add_bucket(org, bucket)
     if secret:
         set_secret(org, settings.slack_secret_key, slack.url)
-    monitoring = Monitoring(org, slack, settings, list(apps))
+    monitoring = Monitoring(org, slack, settings, list(apps), telegraf)
     specs = [spec for app in apps for spec in app_tasks(app, settings)] + global_tasks(settings)
     with provider_host(org.server) as host:
         for spec in specs:

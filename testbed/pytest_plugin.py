@@ -32,6 +32,8 @@ from testbed.influx.server import (
     real_server_from_env,
     start_emulator,
 )
+from testbed.kubernetes.server import FakeKubernetes
+from testbed.telegraf import Telegraf
 
 
 def servers() -> tuple[str, ...]:
@@ -157,6 +159,21 @@ def flux_checker() -> FluxChecker:
     checker = FluxChecker()
     yield checker
     checker.close()
+
+
+@pytest.fixture(scope="session")
+def fake_kubernetes() -> FakeKubernetes:
+    """A fake Kubernetes API and kubelet on loopback, for the session."""
+    fake = FakeKubernetes()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def telegraf(fake_kubernetes: FakeKubernetes, tmp_path: Path) -> Telegraf:
+    """The real Telegraf, reading the fake Kubernetes (cleared for each test)."""
+    fake_kubernetes.clear()
+    return Telegraf(fake_kubernetes, tmp_path)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Build and locate the real tools the tests run: the Pulumi CLI, its Python host, influxd, the
-`influx` CLI (the README's quickstart runs it to create the Slack secret) and actionlint.
+`influx` CLI (the README's quickstart runs it to create the Slack secret), actionlint and Telegraf
+(the producer of the data the alerts read).
 
 Each tool is a Go main package built, pinned, from a module of ours under `testbed/builds/`
 (their `go.mod` files pin the versions and repeat the upstream `replace` lines, which
@@ -34,6 +35,7 @@ INFLUXD_VERSION = "v2.7.12"
 # requires; its `secret`, `auth` and `bucket` commands take the flags the README uses.
 INFLUX_CLI_VERSION = "v2.2.1-0.20221028161653-3285a03e9e28"
 ACTIONLINT_VERSION = "v1.7.12"
+TELEGRAF_VERSION = "1.37.2"  # Telegraf stamps its version without the tag's "v"
 
 # Flux v0.196.1 pins Rust 1.72 in rust-toolchain.toml, which rustup cannot download here. The
 # stable toolchain compiles it unchanged once newer lints stop failing the build (see the
@@ -54,6 +56,7 @@ class Tool:
     scripts: tuple[str, ...] = ()  # files copied beside the binary from the sdk/v3 module
     # A pkg-config for cgo to ask for C libraries: a Go package of the module, built first.
     pkg_config: str | None = None
+    tags: tuple[str, ...] = ()  # Go build tags
 
     @property
     def path(self) -> Path:
@@ -101,7 +104,18 @@ ACTIONLINT = Tool(
     package="github.com/rhysd/actionlint/cmd/actionlint",
     ldflags=f"-X github.com/rhysd/actionlint.version={ACTIONLINT_VERSION}",
 )
-TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD, INFLUX, ACTIONLINT)
+TELEGRAF = Tool(
+    name="telegraf",
+    module="telegraf",
+    package="github.com/influxdata/telegraf/cmd/telegraf",
+    ldflags=f"-X github.com/influxdata/telegraf/internal.Version={TELEGRAF_VERSION}",
+    # Telegraf's `custom` tag leaves every plugin out but those named: the ones the clusters run
+    # for the alerts (pods, kubelet stats, host disks) and the output they write with.
+    tags=("custom", "inputs.kube_inventory", "inputs.kubernetes", "inputs.disk",
+          "outputs.influxdb_v2"),
+    env={"CGO_ENABLED": "0"},  # as Telegraf's own release build: a static binary
+)
+TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD, INFLUX, ACTIONLINT, TELEGRAF)
 
 
 class BuildFailed(Exception):
@@ -132,7 +146,8 @@ def _build(tool: Tool, log) -> None:
              env)
         env["PKG_CONFIG"] = str(wrapper)
         log(f"tools: {tool.name}: Go compiles; its pkg-config builds the C libraries it links")
-    flags = ["-trimpath", "-buildvcs=false", *(["-ldflags", tool.ldflags] if tool.ldflags else [])]
+    flags = ["-trimpath", "-buildvcs=false", *(["-ldflags", tool.ldflags] if tool.ldflags else []),
+             *(["-tags", ",".join(tool.tags)] if tool.tags else [])]
     _run(tool, "go build", ["go", "build", *flags, "-o", str(tool.path), tool.package], env)
     if tool.scripts:
         sdk = _run(tool, "locate the sdk/v3 module",
@@ -158,7 +173,7 @@ def _stamp(tool: Tool) -> str:
     for path in sorted(tool.module_dir.iterdir()):
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(f"{tool.package}|{tool.ldflags}|{sorted(tool.env.items())}|"
+    digest.update(f"{tool.package}|{tool.ldflags}|{tool.tags}|{sorted(tool.env.items())}|"
                   f"{_go_version()}".encode())
     return digest.hexdigest()
 

@@ -1,27 +1,42 @@
-"""Alerts proven on data: the program's tasks run on the real influxd over data shaped like
-Telegraf's, and each scenario checks what the fake Slack received (count, channel, text, color).
+"""Alerts proven on data: the program's tasks run on the real influxd over what the real Telegraf
+writes (`kube_inventory` and `kubernetes` inputs reading a fake Kubernetes API and kubelet), and
+each scenario checks what the fake Slack received (count, channel, text, color).
 
-Every test asks for `influxd`: the emulator stores tasks but never runs Flux.
+Points are written by hand only where Telegraf cannot produce the case, and each says why: a
+host's disk at a chosen usage (Telegraf reads this machine's disks) and a record an older version
+of the notifiers left. Every test asks for `influxd`: the emulator stores tasks but never runs
+Flux.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
 from flux.settings import SlackRoute, TaskSettings
 from testbed.alerts import Monitoring, deploy_monitoring
+from testbed.influx.holdings import series
+from testbed.influx.points import Point, disk_sample, write
 from testbed.influx.seed import set_secret
 from testbed.influx.server import InfluxOrg, InfluxServer
-from testbed.influx.telegraf import Container, Point, disk_sample, write
+from testbed.kubernetes.pods import Container, Pod
 from testbed.paths import REPO
 from testbed.slack import FakeSlack, Post
+from testbed.telegraf import Telegraf
 
 APP = "sasquatch"
 CHANNEL = "#influxdb-alerts"
-BROKER = Container(cluster="summit", namespace=APP, pod="kafka-0", name="broker")
+
+
+def pod(name: str, *containers: Container, namespace: str = APP, **status) -> Pod:
+    return Pod(namespace, name, containers or (Container("main"),), **status)
+
+
+def broker(restarts: int = 0, **state) -> Pod:
+    return pod("kafka-0", Container("broker", restarts=restarts, **state))
 
 
 @pytest.fixture
@@ -32,18 +47,15 @@ def slack() -> FakeSlack:
 
 
 @pytest.fixture
-def monitoring(influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack) -> Monitoring:
-    return deploy_monitoring(org, slack, [APP])
-
-
-def restarted(container: Container, before: int, after: int, at: float = 60) -> list:
-    """The container's restart counter going from `before` to `after`, `at` seconds ago."""
-    return [container.sample(at + 120, restarts=before), container.sample(at, restarts=after)]
+def monitoring(influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack,
+               telegraf: Telegraf) -> Monitoring:
+    return deploy_monitoring(org, slack, [APP], telegraf=telegraf)
 
 
 # Restarts.
 def test_a_restart_is_posted_once_and_a_later_restart_again(monitoring: Monitoring):
-    write(monitoring.org, APP, restarted(BROKER, 3, 4, at=90))
+    monitoring.observe(broker(restarts=3))
+    monitoring.observe(broker(restarts=4))
 
     [post] = monitoring.check()
     assert (post.channel, post.color) == (CHANNEL, "danger")
@@ -52,7 +64,7 @@ def test_a_restart_is_posted_once_and_a_later_restart_again(monitoring: Monitori
 
     assert monitoring.check() == []  # the same restart, seen again: already posted
 
-    write(monitoring.org, APP, [BROKER.sample(20, restarts=5)])
+    monitoring.observe(broker(restarts=5))
     [again] = monitoring.check()
     assert again.text.startswith("Container restarted: summit/sasquatch/kafka-0 (broker)")
     assert again.text != post.text
@@ -60,9 +72,31 @@ def test_a_restart_is_posted_once_and_a_later_restart_again(monitoring: Monitori
 
 def test_a_restart_counter_that_drops_when_a_pod_is_recreated_is_not_posted(
         monitoring: Monitoring):
-    write(monitoring.org, APP, restarted(BROKER, 7, 0))
+    monitoring.observe(broker(restarts=7))
+    monitoring.observe(replace(broker(restarts=0), created="2026-01-05T09:30:00Z"))
 
     assert monitoring.check() == []
+
+
+def test_a_container_that_crashed_and_recovered_within_a_check_is_posted_as_a_restart_only(
+        monitoring: Monitoring):
+    monitoring.observe(broker(restarts=0))
+    monitoring.observe(broker(restarts=1, state="waiting", reason="CrashLoopBackOff"))
+    monitoring.observe(broker(restarts=1))
+
+    [post] = monitoring.check()
+    assert post.text.startswith("Container restarted: summit/sasquatch/kafka-0 (broker), 1 ")
+
+
+def test_a_container_that_recovered_and_crashed_again_is_posted_as_not_running(
+        monitoring: Monitoring):
+    monitoring.observe(broker(restarts=1, state="waiting", reason="CrashLoopBackOff"))
+    monitoring.observe(broker(restarts=1))
+    monitoring.observe(broker(restarts=1, state="terminated", reason="Error"))
+
+    [post] = monitoring.check()
+    assert post.text == ("Container not running: summit/sasquatch/kafka-0 (broker) is "
+                         "terminated (Error); pod Running, unready")
 
 
 # Container states: the README's table, run as it is written.
@@ -83,46 +117,119 @@ def test_the_readme_states_table_covers_the_states_the_issue_names():
     assert {"CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull",
             "CreateContainerConfigError", "Completed", "ContainerCreating",
             "PodInitializing"} <= reasons
+    assert {row["state"] for row in STATES} == {"running", "terminated", "waiting", "unknown"}
 
 
 def test_each_container_state_gives_the_post_the_readme_table_promises(monitoring: Monitoring):
-    containers = {}
-    for number, row in enumerate(STATES):
-        container = Container(cluster="summit", namespace=APP, pod=f"pod-{number}", name="main")
-        containers[container.pod] = row
-        write(monitoring.org, APP, [container.sample(
-            30, restarts=0, state=row["state"], reason=row["reason"], phase=row["pod phase"],
-            ready=False)])
+    rows = {f"pod-{number}": row for number, row in enumerate(STATES)}
+    monitoring.observe(*(pod(name, Container("main", state=row["state"], reason=row["reason"],
+                                             ready=False), phase=row["pod phase"])
+                         for name, row in rows.items()))
 
     posts = {re.search(r"/(pod-\d+) ", post.text).group(1): post for post in monitoring.check()}
 
-    expected = {pod: row["Slack"] for pod, row in containers.items() if row["Slack"] != "none"}
-    assert {pod: post.color for pod, post in posts.items()} == expected
-    for pod, post in posts.items():
-        row = containers[pod]
-        assert f"/{APP}/{pod} (main) is {row['state']} ({row['reason']})" in post.text
+    expected = {name: row["Slack"] for name, row in rows.items() if row["Slack"] != "none"}
+    assert {name: post.color for name, post in posts.items()} == expected
+    for name, post in posts.items():
+        row = rows[name]
+        assert (f"/{APP}/{name} (main) is {row['state']} ({row['reason'] or 'n/a'}); "
+                f"pod {row['pod phase']}, unready") in post.text
     assert monitoring.check() == []  # still in the same state: not posted again
 
 
-def test_ignored_pods_and_pending_pods_are_not_posted_when_so_configured(
-        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
-    quiet = TaskSettings(org=org.name, ignore_pods=("prepull-*",), alert_pending_pods=False)
-    monitoring = deploy_monitoring(org, slack, [APP], quiet)
-    prepull = Container(cluster="summit", namespace=APP, pod="prepull-x7k2p", name="pull")
-    pending = Container(cluster="summit", namespace=APP, pod="web-1", name="main")
-    running_pod = Container(cluster="summit", namespace=APP, pod="web-2", name="main")
-    write(org, APP, [
-        *restarted(prepull, 0, 1),
-        prepull.sample(30, state="waiting", reason="CrashLoopBackOff"),
-        pending.sample(30, state="waiting", reason="ImagePullBackOff", phase="Pending"),
-        running_pod.sample(30, state="waiting", reason="CrashLoopBackOff"),
-    ])
+def test_completed_init_and_job_containers_are_not_posted(monitoring: Monitoring):
+    initialized = pod("web-0", init_containers=(
+        Container("migrate", state="terminated", reason="Completed", ready=False),))
+    job = pod("backup-29301", Container("backup", state="terminated", reason="Completed"),
+              phase="Succeeded")
+    monitoring.observe(initialized, job)
+    monitoring.observe(initialized, job)
+
+    assert monitoring.check() == []
+
+
+def test_a_failing_init_container_shows_only_as_its_pod_initializing(monitoring: Monitoring):
+    # Telegraf writes no init containers: the pod's containers wait in PodInitializing, which
+    # the README's table gives no post.
+    stuck = pod("web-0", Container("main", state="waiting", reason="PodInitializing"),
+                phase="Pending", init_containers=(
+                    Container("migrate", state="waiting", reason="CrashLoopBackOff", restarts=4),))
+    monitoring.observe(stuck)
+    monitoring.observe(replace(stuck, init_containers=(replace(stuck.init_containers[0],
+                                                               restarts=5),)))
+
+    assert monitoring.check() == []
+
+
+@pytest.mark.parametrize("alert_pending_pods", [True, False])
+def test_pending_pods_are_posted_unless_alert_pending_pods_is_off(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf,
+        alert_pending_pods: bool):
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, alert_pending_pods=alert_pending_pods), telegraf=telegraf)
+    monitoring.observe(
+        pod("web-1", Container("main", state="waiting", reason="ImagePullBackOff"),
+            phase="Pending"),
+        pod("web-2", Container("main", state="unknown"), phase="Pending"),  # not scheduled
+        pod("web-3", Container("main", state="waiting", reason="CrashLoopBackOff")))
+
+    texts = sorted(post.text for post in monitoring.check())
+
+    pending = ["Container not running: summit/sasquatch/web-1 (main) is waiting "
+               "(ImagePullBackOff); pod Pending, unready",
+               "Container not running: summit/sasquatch/web-2 (main) is unknown (n/a); "
+               "pod Pending, unready"]
+    running = ["Container not running: summit/sasquatch/web-3 (main) is waiting "
+               "(CrashLoopBackOff); pod Running, unready"]
+    assert texts == (pending if alert_pending_pods else []) + running
+
+
+def test_ignored_pods_are_not_posted_restarts_included(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    quiet = TaskSettings(org=org.name, ignore_pods=("prepull-*",))
+    monitoring = deploy_monitoring(org, slack, [APP], quiet, telegraf=telegraf)
+    prepull = "prepull-x7k2p"
+    monitoring.observe(pod(prepull, Container("pull")), pod("web-2"))
+    monitoring.observe(
+        pod(prepull, Container("pull", restarts=1, state="waiting", reason="CrashLoopBackOff")),
+        pod("web-2", Container("main", restarts=1, state="waiting", reason="CrashLoopBackOff")))
+
+    posts = sorted(post.text.split(" (main)")[0] for post in monitoring.check())
+
+    assert posts == ["Container not running: summit/sasquatch/web-2",
+                     "Container restarted: summit/sasquatch/web-2"]
+
+
+# Everything else Telegraf writes.
+def test_condition_rows_and_every_other_field_telegraf_writes_neither_post_nor_hide_a_post(
+        monitoring: Monitoring):
+    resources = {"requests": {"cpu": "250m", "memory": "256Mi"},
+                 "limits": {"cpu": "1", "memory": "1Gi"}}
+    healthy = pod("api-0", Container("api", image="ghcr.io/lsst-sqre/api:4.1.0",
+                                     cpu_nanocores=100_000_000, memory_bytes=300 * 2**20,
+                                     **resources))
+    node_lost = replace(healthy, name="api-1", conditions=(
+        ("PodScheduled", "True"), ("Initialized", "True"), ("ContainersReady", "Unknown"),
+        ("Ready", "Unknown")))
+    evicted = pod("api-2", Container("api", state="terminated", reason="Error", **resources),
+                  phase="Failed", reason="Evicted")
+    monitoring.observe(healthy, node_lost, evicted)
+    monitoring.observe(healthy, node_lost, evicted)
 
     [post] = monitoring.check()
-    assert "/web-2 (main) is waiting (CrashLoopBackOff)" in post.text
+    assert post == Post(CHANNEL, "Container not running: summit/sasquatch/api-2 (api) is "
+                                 "terminated (Error); pod Failed (Evicted), unready", "danger")
+    written = {(one.field, one.type) for one in series(monitoring.org, APP)
+               if one.measurement == "kubernetes_pod_container"}
+    assert {("status_condition", "long"), ("ready", "long"), ("terminated_reason", "string"),
+            ("phase_reason", "string"), ("resource_requests_millicpu_units", "long"),
+            ("resource_limits_memory_bytes", "long"), ("cpu_usage_nanocores", "long"),
+            ("memory_usage_bytes", "long")} <= written
 
 
 # Disks.
+# Disk points are written by hand, in the shape Telegraf's disk input writes (held to it by
+# tests/test_telegraf.py): Telegraf reads this machine's disks and cannot make one 96% full.
 def test_disk_usage_warns_at_90_percent_and_is_danger_at_96(monitoring: Monitoring):
     write(monitoring.org, monitoring.settings.disk_bucket, [
         disk_sample("db-1", "/data", 90.2, 30),
@@ -151,7 +258,8 @@ def test_a_disk_that_stays_full_is_posted_once_per_realert_window(monitoring: Mo
 
 # When Slack fails.
 def test_a_post_slack_refuses_is_not_recorded_and_the_next_run_posts_it(monitoring: Monitoring):
-    write(monitoring.org, APP, restarted(BROKER, 0, 1))
+    monitoring.observe(broker(restarts=0))
+    monitoring.observe(broker(restarts=1))
     monitoring.slack.answer = 500
     refused = monitoring.check()
     assert len(refused) == 1
@@ -163,10 +271,11 @@ def test_a_post_slack_refuses_is_not_recorded_and_the_next_run_posts_it(monitori
 
 
 def test_an_unreachable_slack_fails_the_run_visibly_and_the_next_run_posts(
-        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
-    monitoring = deploy_monitoring(org, slack, [APP])
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    monitoring = deploy_monitoring(org, slack, [APP], telegraf=telegraf)
     set_secret(org, monitoring.settings.slack_secret_key, "http://127.0.0.1:9/unreachable")
-    write(org, APP, restarted(BROKER, 0, 1))
+    monitoring.observe(broker(restarts=0))
+    monitoring.observe(broker(restarts=1))
     monitoring.run(f"{APP.capitalize()} restarts")
 
     failed = monitoring.run("_slack_notify_restarts")
@@ -179,9 +288,10 @@ def test_an_unreachable_slack_fails_the_run_visibly_and_the_next_run_posts(
 
 
 def test_a_missing_webhook_secret_is_named_in_the_run_log(influxd: InfluxServer, org: InfluxOrg,
-                                                          slack: FakeSlack):
-    monitoring = deploy_monitoring(org, slack, [APP], secret=False)
-    write(org, APP, restarted(BROKER, 0, 1))
+                                                          slack: FakeSlack, telegraf: Telegraf):
+    monitoring = deploy_monitoring(org, slack, [APP], secret=False, telegraf=telegraf)
+    monitoring.observe(broker(restarts=0))
+    monitoring.observe(broker(restarts=1))
     monitoring.run(f"{APP.capitalize()} restarts")
 
     failed = monitoring.run("_slack_notify_restarts")
@@ -199,11 +309,13 @@ def test_a_missing_webhook_secret_is_named_in_the_run_log(influxd: InfluxServer,
     ("télémétrie-観測", "sommet-☃"),
 ], ids=["quotes", "dollars", "backslashes", "unicode"])
 def test_app_and_cluster_names_reach_slack_as_they_are(influxd: InfluxServer, org: InfluxOrg,
-                                                       slack: FakeSlack, app: str, cluster: str):
-    monitoring = deploy_monitoring(org, slack, [app])
-    pod = Container(cluster=cluster, namespace="ns", pod="p-0", name="c")
-    write(org, app, [*restarted(pod, 0, 1), pod.sample(30, state="waiting",
-                                                       reason="CrashLoopBackOff")])
+                                                       slack: FakeSlack, telegraf: Telegraf,
+                                                       app: str, cluster: str):
+    monitoring = deploy_monitoring(org, slack, [app], telegraf=telegraf)
+    monitoring.observe(pod("p-0", Container("c"), namespace="ns"), cluster=cluster)
+    monitoring.observe(pod("p-0", Container("c", restarts=1, state="waiting",
+                                            reason="CrashLoopBackOff"), namespace="ns"),
+                       cluster=cluster)
 
     texts = sorted(post.text for post in monitoring.check())
 
@@ -214,10 +326,12 @@ def test_app_and_cluster_names_reach_slack_as_they_are(influxd: InfluxServer, or
 
 def test_posts_recorded_before_alert_keys_existed_do_not_stop_the_notifiers(
         monitoring: Monitoring):
+    # Written by hand: a record of an older version of the notifiers, no Telegraf data.
     earlier = Point("slack_alert", {"alert": "restarts", "message": "an older post"},
                     {"status": 200}, 300)
     write(monitoring.org, monitoring.settings.alerted_bucket, [earlier])
-    write(monitoring.org, APP, restarted(BROKER, 0, 1))
+    monitoring.observe(broker(restarts=0))
+    monitoring.observe(broker(restarts=1))
 
     assert len(monitoring.check()) == 1
 
@@ -230,12 +344,13 @@ def readme_examples() -> list[dict]:
 
 
 def test_the_readme_shows_the_posts_slack_really_receives(monitoring: Monitoring):
-    nightly = Container(cluster="summit", namespace="nublado", pod="jupyter-alice", name="notebook")
-    write(monitoring.org, APP, [*restarted(BROKER, 3, 4),
-                                nightly.sample(30, state="waiting", reason="CrashLoopBackOff",
-                                               ready=False)])
+    nightly = pod("jupyter-alice", Container("notebook", state="waiting",
+                                             reason="CrashLoopBackOff", restarts=2),
+                  namespace="nublado")
+    monitoring.observe(broker(restarts=3), nightly)
+    monitoring.observe(broker(restarts=4), nightly)
     write(monitoring.org, monitoring.settings.disk_bucket, [
-        disk_sample("db-1", "/data", 92.4, 30)])
+        disk_sample("db-1", "/data", 92.4, 30)])  # by hand: see "Disks"
 
     monitoring.check()
 
@@ -245,64 +360,59 @@ def test_the_readme_shows_the_posts_slack_really_receives(monitoring: Monitoring
 
 
 # Containers near their limits.
-def using(container: Container, seconds_ago: float, **fields: int):
-    """A sample of Telegraf's kubernetes input (usage) or kube_inventory (limits)."""
-    return container.sample(seconds_ago, extra=fields)
-
-
 def test_a_container_over_90_percent_of_its_cpu_limit_is_posted_once(monitoring: Monitoring):
-    hot, cool, unlimited = (Container("summit", APP, f"{name}-0", "app")
-                            for name in ("hot", "cool", "unlimited"))
-    write(monitoring.org, APP, [
-        using(hot, 60, resource_limits_millicpu_units=500),
-        using(hot, 30, cpu_usage_nanocores=475_000_000),  # 95 % of half a CPU
-        using(cool, 60, resource_limits_millicpu_units=500),
-        using(cool, 30, cpu_usage_nanocores=250_000_000),
-        using(unlimited, 30, cpu_usage_nanocores=4_000_000_000),
-    ])
+    def app(name: str, nanocores: int, limit: str | None = "500m") -> Pod:
+        limits = {"cpu": limit} if limit else {}
+        return pod(f"{name}-0", Container("app", limits=limits, cpu_nanocores=nanocores))
+
+    monitoring.observe(app("hot", 475_000_000),  # 95 % of half a CPU
+                       app("cool", 250_000_000), app("unlimited", 4_000_000_000, limit=None))
 
     [post] = monitoring.check()
     assert post == Post(CHANNEL, "CPU near its limit: summit/sasquatch/hot-0 (app) uses 95% of it",
                         "warning")
 
-    write(monitoring.org, APP, [using(hot, 10, cpu_usage_nanocores=490_000_000)])
+    monitoring.observe(app("hot", 490_000_000))
     assert monitoring.check() == []  # still over: posted once per realertAfter
 
 
+def cache(memory_bytes: int) -> Pod:
+    return pod("cache-0", Container("redis", limits={"memory": "1Gi"},
+                                    memory_bytes=memory_bytes))
+
+
 def test_memory_near_its_limit_is_posted_only_when_memory_checks_are_on(
-        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
     monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(org=org.name,
-                                                                   memory_checks=True))
-    full = Container("summit", APP, "cache-0", "redis")
-    write(org, APP, [using(full, 60, resource_limits_memory_bytes=2**30),
-                     using(full, 30, memory_usage_bytes=int(0.97 * 2**30))])
+                                                                   memory_checks=True),
+                                   telegraf=telegraf)
+    monitoring.observe(cache(int(0.97 * 2**30)))
 
     [post] = monitoring.check()
     assert post.text == "Memory near its limit: summit/sasquatch/cache-0 (redis) uses 97% of it"
 
 
 def test_memory_near_its_limit_is_not_posted_by_default(monitoring: Monitoring):
-    full = Container("summit", APP, "cache-0", "redis")
-    write(monitoring.org, APP, [using(full, 60, resource_limits_memory_bytes=2**30),
-                                using(full, 30, memory_usage_bytes=int(0.97 * 2**30))])
+    monitoring.observe(cache(int(0.97 * 2**30)))
 
     assert monitoring.check() == []
 
 
 # Routing by cluster.
 def test_each_cluster_is_posted_to_its_own_channel_and_webhook_and_the_rest_to_the_default(
-        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack):
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
     summit_slack = FakeSlack()
     try:
         routed = TaskSettings(org=org.name, slack_routes=(
             SlackRoute("summit", "#summit-alerts", "slack_webhook_summit"),))
-        monitoring = deploy_monitoring(org, slack, [APP], routed)
+        monitoring = deploy_monitoring(org, slack, [APP], routed, telegraf=telegraf)
         set_secret(org, "slack_webhook_summit", summit_slack.url)
-        base = Container(cluster="base", namespace=APP, pod="kafka-0", name="broker")
-        hot = Container("summit", APP, "hot-0", "app")
-        write(org, APP, [*restarted(BROKER, 0, 1), *restarted(base, 0, 1),
-                         using(hot, 60, resource_limits_millicpu_units=100),
-                         using(hot, 30, cpu_usage_nanocores=99_000_000)])
+        hot = pod("hot-0", Container("app", limits={"cpu": "100m"}, cpu_nanocores=99_000_000))
+        for cluster in ("summit", "base"):
+            monitoring.observe(broker(restarts=0), cluster=cluster)
+        monitoring.observe(broker(restarts=1), hot, cluster="summit")
+        monitoring.observe(broker(restarts=1), cluster="base")
+        # By hand: see "Disks"; a host's disk has no cluster, so it goes to the default.
         write(org, routed.disk_bucket, [disk_sample("db-1", "/data", 99.0, 30)])
 
         default_posts = monitoring.check()

@@ -33,7 +33,7 @@ from testbed.influx.holdings import (
 )
 from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket, scoped_token, set_secret
 from testbed.influx.server import InfluxOrg
-from testbed.influx.telegraf import Container, write
+from testbed.kubernetes.pods import Container, Pod
 from testbed.paths import REPO
 from testbed.slack import FakeSlack
 
@@ -301,7 +301,8 @@ def test_preview_warns_once_when_the_slack_webhook_secret_is_missing(engine, mon
 
 
 @pytest.mark.parametrize("app", ["mobu", "sasquatch"], ids=["listed", "declared"])
-def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influxd, app):
+def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influxd, telegraf,
+                                                      app):
     # sasquatch has no bucket before the up: it is declared, and written to right after.
     cli.config[DECLARED] = ["sasquatch"]
     slack = FakeSlack()
@@ -309,9 +310,10 @@ def test_a_restart_after_pulumi_up_reaches_slack_once(cli, monitored_org, influx
         set_secret(monitored_org, "slack_webhook_url", slack.url)
         succeeded(cli.up())
         monitoring = watch_deployed(monitored_org, slack, TaskSettings(org=monitored_org.name),
-                                    [*APPS, "sasquatch"])
-        pod = Container(cluster="summit", namespace=app, pod=f"{app}-7d9f-x2", name=app)
-        write(monitored_org, app, [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
+                                    [*APPS, "sasquatch"], telegraf)
+        for restarts in (0, 1):
+            monitoring.observe(Pod(app, f"{app}-7d9f-x2", (Container(app, restarts=restarts),)),
+                               app=app)
 
         [post] = monitoring.check()
         assert monitoring.check() == []
@@ -352,7 +354,7 @@ def old_script_task(name: str, position: int, slack_url: str) -> str:
 
 
 def test_after_the_first_up_on_an_org_of_the_old_scripts_one_restart_is_posted_once(
-        cli, monitored_org, influxd):
+        cli, monitored_org, influxd, telegraf):
     slack = FakeSlack()
     try:
         set_secret(monitored_org, "slack_webhook_url", slack.url)
@@ -363,9 +365,10 @@ def test_after_the_first_up_on_an_org_of_the_old_scripts_one_restart_is_posted_o
                 "flux": old_script_task(name, position, slack.url)}).raise_for_status()
         succeeded(cli.up())
         monitoring = watch_deployed(monitored_org, slack, TaskSettings(org=monitored_org.name),
-                                    APPS)
-        pod = Container(cluster="summit", namespace="nublado", pod="hub-0", name="hub")
-        write(monitored_org, "nublado", [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
+                                    APPS, telegraf)
+        for restarts in (0, 1):
+            monitoring.observe(Pod("nublado", "hub-0", (Container("hub", restarts=restarts),)),
+                               app="nublado")
 
         posts = monitoring.check()
     finally:

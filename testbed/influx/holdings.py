@@ -1,12 +1,34 @@
 """What an org holds, read with the operator token, as the tests check it: its tasks, stored
-mappings, buckets and tokens, and the writes the emulator's request log shows.
+mappings, buckets, tokens and series, and the writes the emulator's request log shows.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+from dataclasses import dataclass
+
+from flux.literals import flux_string
 from testbed.influx.server import InfluxOrg, InfluxServer
 
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
+# Columns of a Flux table that are no tag of the series.
+NOT_TAGS = {"", "result", "table", "_start", "_stop", "_time", "_value", "_field", "_measurement"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a bucket: its measurement, tags, field and the field's type as stored (the
+    annotated CSV's name: `double`, `long`, `unsignedLong`, `string`, `boolean`)."""
+
+    measurement: str
+    tags: tuple[tuple[str, str], ...]
+    field: str
+    type: str
+
+    @property
+    def tag_keys(self) -> frozenset[str]:
+        return frozenset(key for key, _ in self.tags)
 
 
 def tasks(org: InfluxOrg) -> list[dict]:
@@ -43,3 +65,27 @@ def writes(server: InfluxServer) -> list[tuple[str, str]]:
     """The (method, path) of every write in the emulator's request log."""
     return [(entry["method"], entry["path"]) for entry in server.request_log()
             if entry["method"] in WRITES]
+
+
+def series(org: InfluxOrg, bucket: str, since: str = "-1h") -> set[Series]:
+    """Every series of the bucket with a point since `since`, read with a Flux query."""
+    response = org.server.api(
+        "POST", "/api/v2/query", params={"org": org.name},
+        json={"query": f"from(bucket: {flux_string(bucket)}) |> range(start: {since})",
+              "dialect": {"annotations": ["datatype"]}})
+    response.raise_for_status()
+    found, types, header = set(), [], []
+    for row in csv.reader(io.StringIO(response.text)):
+        if not row or not any(row):
+            header = []
+        elif row[0] == "#datatype":
+            types, header = row, []
+        elif not header:
+            header = row
+        else:
+            values = dict(zip(header, row, strict=True))
+            tags = tuple(sorted((key, value) for key, value in values.items()
+                                if key not in NOT_TAGS and value != ""))
+            found.add(Series(values["_measurement"], tags, values["_field"],
+                             types[header.index("_value")]))
+    return found

@@ -7,7 +7,16 @@ import subprocess
 import requests
 
 from testbed.influx.influxd import start_influxd
-from testbed.tools import INFLUXD, INFLUXD_VERSION, PULUMI, PULUMI_VERSION, TOOLS, ensure_tools
+from testbed.tools import (
+    INFLUXD,
+    INFLUXD_VERSION,
+    PULUMI,
+    PULUMI_VERSION,
+    TELEGRAF,
+    TELEGRAF_VERSION,
+    TOOLS,
+    ensure_tools,
+)
 
 
 def version_of(path) -> str:
@@ -38,3 +47,9 @@ def test_a_real_influxd_starts_on_loopback_and_answers_health():
     finally:
         server.stop()
     assert not server.data_dir.exists()
+
+
+def test_telegraf_is_the_pinned_release():
+    printed = subprocess.run([str(TELEGRAF.path), "--version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    assert printed == f"Telegraf {TELEGRAF_VERSION}"

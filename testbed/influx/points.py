@@ -1,8 +1,11 @@
-"""Data shaped like what Telegraf writes for a Rubin cluster, written with line protocol.
+"""Points written by hand with line protocol, for what Telegraf cannot produce in a test: a host's
+disk at a chosen usage (Telegraf's disk input reads this machine's real disks), and records an
+older version of the notifiers left. Pod and container data comes from the real Telegraf only
+(`testbed/telegraf.py`).
 
-`kubernetes_pod_container` is the shape of Telegraf's kube_inventory input (tags and fields as it
-sets them: `state_reason` and `phase_reason` only when Kubernetes gives one); `disk` is its disk
-input. Points are stamped relative to now, so a task run right after sees them in its window.
+`disk_sample` has the shape Telegraf's disk input writes through `outputs.influxdb_v2` (every tag
+and field, with their types); a test holds it to what the real Telegraf writes on this machine.
+Points are stamped relative to now, so a task run right after sees them in its window.
 """
 
 from __future__ import annotations
@@ -12,38 +15,20 @@ from dataclasses import dataclass, field
 
 from testbed.influx.server import InfluxOrg
 
-# Telegraf's state_code: what kube_inventory writes for a container's current state.
-STATE_CODES = {"running": 0, "terminated": 1, "waiting": 2}
-
-
-@dataclass(frozen=True)
-class Container:
-    """One container of a pod, as kube_inventory tags it."""
-
-    cluster: str
-    namespace: str
-    pod: str
-    name: str
-    node: str = "node-1"
-
-    def sample(self, seconds_ago: float, *, restarts: int = 0, state: str = "running",
-               reason: str = "", phase: str = "Running", phase_reason: str = "",
-               ready: bool = True, extra: dict | None = None) -> Point:
-        """The container as seen `seconds_ago`: its restart count and current state."""
-        tags = {"cluster": self.cluster, "namespace": self.namespace, "pod_name": self.pod,
-                "container_name": self.name, "node_name": self.node, "phase": phase,
-                "state": state, "readiness": "ready" if ready else "unready"}
-        fields = {"restarts_total": restarts, "state_code": STATE_CODES[state], **(extra or {})}
-        if reason:
-            fields["state_reason"] = reason
-        if phase_reason:
-            fields["phase_reason"] = phase_reason
-        return Point("kubernetes_pod_container", tags, fields, seconds_ago)
+DISK_BYTES = 100 * 2**30
+DISK_INODES = 6_000_000
 
 
 def disk_sample(host: str, path: str, used_percent: float, seconds_ago: float) -> Point:
-    """A host's disk usage, as Telegraf's disk input writes it."""
-    return Point("disk", {"host": host, "path": path}, {"used_percent": float(used_percent)},
+    """A host's disk at `used_percent`, as Telegraf's disk input writes it."""
+    used = int(DISK_BYTES * used_percent / 100)
+    inodes_used = DISK_INODES // 10
+    return Point("disk", {"host": host, "path": path, "device": "sda1", "fstype": "ext4",
+                          "mode": "rw"},
+                 {"total": DISK_BYTES, "free": DISK_BYTES - used, "used": used,
+                  "used_percent": float(used_percent), "inodes_total": DISK_INODES,
+                  "inodes_free": DISK_INODES - inodes_used, "inodes_used": inodes_used,
+                  "inodes_used_percent": 100.0 * inodes_used / DISK_INODES},
                  seconds_ago)
 
 
