@@ -36,7 +36,7 @@ IGNORED_FILE_SYSTEMS = ("tmpfs", "devtmpfs", "devfs", "iso9660", "overlay", "auf
 
 
 class TelegrafFailed(AssertionError):
-    """A Telegraf run that exited non-zero; the message holds its log."""
+    """A Telegraf run that exited non-zero or logged an error; the message holds its log."""
 
 
 class Telegraf:

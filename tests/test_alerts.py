@@ -70,12 +70,17 @@ def test_a_restart_is_posted_once_and_a_later_restart_again(monitoring: Monitori
     assert again.text != post.text
 
 
-def test_a_restart_counter_that_drops_when_a_pod_is_recreated_is_not_posted(
+def test_a_restart_counter_that_drops_when_a_pod_is_recreated_is_not_posted_but_its_next_is(
         monitoring: Monitoring):
+    recreated = "2026-01-05T09:30:00Z"
     monitoring.observe(broker(restarts=7))
-    monitoring.observe(replace(broker(restarts=0), created="2026-01-05T09:30:00Z"))
+    monitoring.observe(replace(broker(restarts=0), created=recreated))
 
     assert monitoring.check() == []
+
+    monitoring.observe(replace(broker(restarts=1), created=recreated))
+    [post] = monitoring.check()  # the new pod's own restart
+    assert post.text.startswith("Container restarted: summit/sasquatch/kafka-0 (broker), 1 ")
 
 
 def test_a_container_that_crashed_and_recovered_within_a_check_is_posted_as_a_restart_only(
