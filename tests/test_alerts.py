@@ -381,6 +381,27 @@ def test_a_container_over_90_percent_of_its_cpu_limit_is_posted_once(monitoring:
     assert monitoring.check() == []  # still over: posted once per realertAfter
 
 
+@pytest.mark.parametrize("ignore_pods", [(), ("prepull-*",)], ids=["all-pods", "ignoring-some"])
+def test_a_containers_latest_cpu_use_counts_whichever_image_it_ran(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf,
+        ignore_pods: tuple[str, ...]):
+    # The image and its version are tags: a pod recreated with another image (a rollback here,
+    # to a version that sorts first) writes its use into a series of its own. (influxd reads
+    # the latest of a group in storage when it can; with ignorePods' filter, Flux reads it.)
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, ignore_pods=ignore_pods), telegraf=telegraf)
+
+    def app(name: str, version: str, nanocores: int) -> Pod:
+        return pod(name, Container("app", image=f"ghcr.io/lsst-sqre/app:{version}",
+                                   limits={"cpu": "1"}, cpu_nanocores=nanocores))
+
+    monitoring.observe(app("cooled-0", "2.0", 990_000_000), app("heated-0", "2.0", 10_000_000))
+    monitoring.observe(app("cooled-0", "1.9", 10_000_000), app("heated-0", "1.9", 990_000_000))
+
+    [post] = monitoring.check()
+    assert post.text == "CPU near its limit: summit/sasquatch/heated-0 (app) uses 99% of it"
+
+
 def cache(memory_bytes: int) -> Pod:
     return pod("cache-0", Container("redis", limits={"memory": "1Gi"},
                                     memory_bytes=memory_bytes))
