@@ -32,10 +32,12 @@ CHANNEL = "#influxdb-alerts"
 
 
 def pod(name: str, *containers: Container, namespace: str = APP, **status) -> Pod:
+    """A pod of the app's namespace (one running container "main" unless given)."""
     return Pod(namespace, name, containers or (Container("main"),), **status)
 
 
 def broker(restarts: int = 0, **state) -> Pod:
+    """The app's Kafka broker pod, with its container's restart count and state."""
     return pod("kafka-0", Container("broker", restarts=restarts, **state))
 
 
