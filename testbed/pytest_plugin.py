@@ -12,7 +12,7 @@ test, deleted afterwards, so tests do not see each other's objects.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,18 @@ from testbed.influx.server import (
     start_emulator,
 )
 from testbed.kubernetes.server import FakeKubernetes
+from testbed.pulumi_home import ACCOUNT_PULUMI_HOME, changes, fingerprint
 from testbed.telegraf import Telegraf
+
+
+@pytest.fixture(scope="session", autouse=True)
+def users_pulumi_home_untouched() -> Iterator[None]:
+    """Fails the session (at its last teardown) if anything wrote the user's ~/.pulumi."""
+    before = fingerprint()
+    yield
+    written = changes(before, fingerprint())
+    assert not written, (f"the tests wrote the user's Pulumi home {ACCOUNT_PULUMI_HOME}: give "
+                         f"that CLI run a PULUMI_HOME of its own ({', '.join(written[:10])})")
 
 
 def servers() -> tuple[str, ...]:

@@ -4,7 +4,9 @@ real `pulumi` and `influx` CLIs and a local (`file://`) backend in a throwaway h
 
 The test plays the reader: it sets what the README asks them to set (INFLUX_HOST, INFLUX_ORG,
 INFLUX_TOKEN, SLACK_WEBHOOK_URL, PULUMI_CONFIG_PASSPHRASE) and answers `pulumi up`'s prompt
-(PULUMI_SKIP_CONFIRMATIONS); the commands themselves run unchanged, `pulumi install` included.
+(PULUMI_SKIP_CONFIRMATIONS); the commands themselves run unchanged, `pulumi install` included,
+but one: `pulumi login --local` logs in to the same place in the throwaway home (LOCAL_LOGIN), so
+that nothing lands in the developer's own ~/.pulumi.
 """
 
 from __future__ import annotations
@@ -24,14 +26,21 @@ from testbed.paths import REPO, TOOLS_BIN
 
 SECTION = "### Against your InfluxDB"
 WEBHOOK = "https://hooks.slack.com/services/T0/B0/quickstart"
+# `--local` is `file://~`, which the CLI resolves from the user account, not from $HOME: run as
+# written it would keep the test's stacks in the developer's own ~/.pulumi. The reader here logs
+# in to the same place in their throwaway home.
+LOCAL_LOGIN = "pulumi login --local"
+READERS_LOCAL_LOGIN = 'pulumi login "file://$HOME"'
 
 
 def quickstart() -> tuple[str, str]:
-    """The README's quickstart section and the one shell block in it."""
+    """The README's quickstart section and the one shell block in it, as the reader runs it in
+    the test's throwaway home (LOCAL_LOGIN)."""
     readme = (REPO / "README.md").read_text()
     section = re.split(r"^#{1,3} ", readme.split(SECTION, 1)[1], flags=re.MULTILINE)[0]
     [commands] = re.findall(r"^```sh\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
-    return section, commands
+    assert commands.startswith(LOCAL_LOGIN + " "), "the quickstart no longer logs in first"
+    return section, commands.replace(LOCAL_LOGIN, READERS_LOCAL_LOGIN, 1)
 
 
 def fresh_clone(target: Path) -> Path:
@@ -51,7 +60,9 @@ def reader_environment(home: Path, org: InfluxOrg, token: str) -> dict[str, str]
                  if not key.startswith(("PULUMI_", "INFLUX", "VIRTUAL_ENV", "PYTHON"))}
     # `python3` is the interpreter itself, not a shim that looks for its set-up in $HOME.
     interpreter = Path(sys._base_executable).parent
-    return {**inherited, "HOME": str(home),
+    # The CLI takes its own home from the user account too: PULUMI_HOME keeps its logs, plugins
+    # and login in the reader's.
+    return {**inherited, "HOME": str(home), "PULUMI_HOME": str(home / ".pulumi"),
             "PATH": os.pathsep.join([str(TOOLS_BIN), str(interpreter), os.environ["PATH"]]),
             "PULUMI_CONFIG_PASSPHRASE": "correct horse battery staple",
             "PULUMI_SKIP_CONFIRMATIONS": "true", "PULUMI_SKIP_UPDATE_CHECK": "true",

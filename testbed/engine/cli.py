@@ -15,9 +15,12 @@ reports it as same, update or delete) is named as the stand-in names it (`refres
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -35,6 +38,7 @@ PASSPHRASE = "testbed"  # encrypts the throwaway stacks' secrets; not a secret i
 # `--logtostderr -v=9 --logflow`: the CLI's most detailed logs, the plugins' included.
 VERBOSE_LOGS = {"log_verbosity": 9, "log_to_std_err": True, "log_flow": True}
 PROJECT_FILES_SKIPPED = {".git", ".pulumi", ".tools", ".demo", "node_modules"}
+_ENVIRON_LOCK = threading.Lock()  # held while os.environ names a temporary PULUMI_HOME
 
 
 class PulumiCli(StackEngine):
@@ -146,9 +150,7 @@ class PulumiCli(StackEngine):
             self._lay_out_project()
             workspace = auto.LocalWorkspace(
                 work_dir=str(self.project_dir), pulumi_home=str(self.state_dir / "home"),
-                env_vars=self._environment(),
-                pulumi_command=auto.PulumiCommand(root=str(self._cli_root()),
-                                                  skip_version_check=True))
+                env_vars=self._environment(), pulumi_command=_pulumi_command(self._cli_root()))
             self._stack = auto.Stack.create_or_select(self.stack_name, workspace)
         return self._stack
 
@@ -205,6 +207,23 @@ class PulumiCli(StackEngine):
                                                         os.environ.get("PYTHONPATH")])),
             **self.env,
         }
+
+
+@functools.cache
+def _pulumi_command(root: Path) -> auto.PulumiCommand:
+    """The Automation API's handle on the CLI in `root`, made once. Making it runs `pulumi
+    version` with this process's environment, not a workspace's, and the CLI logs every run in
+    its home: the user account's ~/.pulumi unless PULUMI_HOME names another, as it does here."""
+    with _ENVIRON_LOCK, tempfile.TemporaryDirectory() as home:
+        before = os.environ.get("PULUMI_HOME")
+        os.environ["PULUMI_HOME"] = home
+        try:
+            return auto.PulumiCommand(root=str(root), skip_version_check=True)
+        finally:
+            if before is None:
+                del os.environ["PULUMI_HOME"]
+            else:
+                os.environ["PULUMI_HOME"] = before
 
 
 def _link_with_virtualenv(source: Path, target: Path, manifest: str,

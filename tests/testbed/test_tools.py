@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 import requests
 
@@ -19,17 +21,19 @@ from testbed.tools import (
 )
 
 
-def version_of(path) -> str:
-    return subprocess.run([str(path), "version"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+def version_of(path, home: Path) -> str:
+    """What `<tool> version` says, run with `home` as its home (the CLI logs every run there)."""
+    return subprocess.run([str(path), "version"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "HOME": str(home), "PULUMI_HOME": str(home)},
+                          ).stdout.strip()
 
 
-def test_the_pulumi_cli_is_the_pinned_release():
-    assert version_of(PULUMI.path) == PULUMI_VERSION
+def test_the_pulumi_cli_is_the_pinned_release(tmp_path):
+    assert version_of(PULUMI.path, tmp_path) == PULUMI_VERSION
 
 
-def test_influxd_is_the_pinned_release():
-    assert version_of(INFLUXD.path).startswith(f"InfluxDB {INFLUXD_VERSION} ")
+def test_influxd_is_the_pinned_release(tmp_path):
+    assert version_of(INFLUXD.path, tmp_path).startswith(f"InfluxDB {INFLUXD_VERSION} ")
 
 
 def test_a_second_build_with_nothing_changed_rebuilds_nothing():
