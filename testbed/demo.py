@@ -1,10 +1,13 @@
 """`make demo`: the program against a local InfluxDB emulator, with a throwaway local stack.
 
 Starts the emulator on a free loopback port with a few application buckets, then runs
-`pulumi up` with a file backend in `.demo/` (no account; a throwaway passphrase), with the CLI
-on PATH or else the one `make tools` built. Without either it says how to install it and runs the
-same program through the engine stand-in the tests use, printing every step `pulumi up` would
-take. DEMO_PULUMI_DIR, when set, names the CLI's folder instead ("" for none).
+`pulumi preview`, `pulumi up` and `pulumi up` again with a file backend in `.demo/` (no account; a
+throwaway passphrase), with the CLI on PATH or else the one `make tools` built, and shows what a
+user's terminal shows: the CLI's own output (in colour on a terminal), not the SDK's debug lines
+the engine also sends. Without a CLI it says how to install it and runs the same program through
+the engine stand-in the tests use, printing every step `pulumi up` would take. Either way it ends
+with one line saying what the org now holds. DEMO_PULUMI_DIR, when set, names the CLI's folder
+instead ("" for none).
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import sys
 from pathlib import Path
 
 from testbed.engine.cli import PulumiCli
+from testbed.engine.result import Result
 from testbed.engine.stand_in import Engine
+from testbed.influx.holdings import authorizations, buckets, stored_mappings, tasks
 from testbed.influx.seed import APPS, org_named, seed_monitored, set_secret
-from testbed.influx.server import InfluxServer, start_emulator
+from testbed.influx.server import InfluxOrg, InfluxServer, start_emulator
 from testbed.paths import REPO, TOOLS_BIN
 
 DEMO_DIR = REPO / ".demo"
@@ -29,11 +34,12 @@ then run `make demo` again. Meanwhile, here is the same program run through the 
 engine stand-in against the emulator:"""
 
 
-def seed_org(server: InfluxServer) -> None:
+def seed_org(server: InfluxServer) -> InfluxOrg:
     """Give the demo org what a monitoring InfluxDB has: app buckets, a host-level one, and the
     Slack webhook secret the README's quickstart creates before the first `up`."""
     org = seed_monitored(org_named(server, server.org))
     set_secret(org, "slack_webhook_url", "https://hooks.slack.invalid/services/demo")
+    return org
 
 
 def pulumi_path() -> str | None:
@@ -55,6 +61,7 @@ def run(server: InfluxServer, cli_dir: str | None) -> None:
     if cli_dir:
         engine = PulumiCli(REPO, state_dir=DEMO_DIR, stack=STACK, config=config,
                            secret_config_keys={"influxdb:token"}, cli_dir=Path(cli_dir))
+        engine.color = "always" if sys.stdout.isatty() else "never"
     else:
         print(INSTALL_HINT)
         engine = Engine(REPO, state_path=DEMO_DIR / "engine-state.json", stack=STACK,
@@ -62,22 +69,34 @@ def run(server: InfluxServer, cli_dir: str | None) -> None:
     for title, step in (("pulumi preview", engine.preview), ("pulumi up", engine.up),
                         ("pulumi up (again: nothing to do)", engine.up)):
         result = step()
-        print(f"\n== {title}")
-        for line in result.log:
-            print(f"   {line}")
-        if not cli_dir:  # the CLI's own output already lists the steps
-            for each in result.steps:
-                print(f"   {each.op:>8}  {each.type.rsplit(':', 1)[-1]:<18} {each.name}")
+        print(f"\n$ {title}")
+        print("\n".join(shown(result, under_cli=bool(cli_dir))))
         if result.error:
             sys.exit(f"failed: {result.error}")
+
+
+def shown(result: Result, *, under_cli: bool) -> list[str]:
+    """The CLI's own output; under the stand-in, the program's messages and every step."""
+    if under_cli:
+        return result.output
+    return [*result.log, *(f"   {each.op:>8}  {each.type.rsplit(':', 1)[-1]:<18} {each.name}"
+                           for each in result.steps)]
+
+
+def holdings_line(org: InfluxOrg) -> str:
+    """One line saying what the org holds now, as its server lists it."""
+    return (f"org {org.name} now holds {len(buckets(org))} buckets, "
+            f"{len(stored_mappings(org))} DBRP mappings, {len(tasks(org))} tasks and "
+            f"{len(authorizations(org))} tokens")
 
 
 def main() -> None:
     server = start_emulator(org="demo")
     try:
-        seed_org(server)
+        org = seed_org(server)
         print(f"InfluxDB emulator at {server.url}, org 'demo', apps: {', '.join(APPS)}")
         run(server, pulumi_path())
+        print(f"\n{holdings_line(org)}")
     finally:
         server.stop()
 

@@ -22,21 +22,34 @@ def demo(cli_dir: str) -> str:
     return run.stdout
 
 
+# The three apps' buckets, the host-level one, the system two and the program's two; a mapping
+# for each but the system buckets; three tasks an app and four Slack notifiers; the operator's
+# token and the task token.
+HOLDINGS = "org demo now holds 8 buckets, 6 DBRP mappings, 13 tasks and 2 tokens"
+# What the SDK sends the engine as debug diagnostics, which a terminal never shows.
+SDK_DEBUG = ("registering resource", "resource registration", "RPCs successfully completed",
+             "run_pulumi_func completed")
+
+
 def test_the_demo_without_the_pulumi_cli_says_how_to_install_it_and_runs_the_program():
     shown = demo("")
 
     assert "curl -fsSL https://get.pulumi.com | sh" in shown
     assert "3 apps; new apps: gafaelfawr, mobu, nublado" in shown
-    up, again = shown.split("== pulumi up")[1:3]
+    up, again = shown.split("$ pulumi up")[1:3]
     assert up.count(" create ") == 22
     assert again.count(" same ") == 22 and " create " not in again
+    assert shown.rstrip().splitlines()[-1] == HOLDINGS
 
 
-def test_the_demo_runs_pulumi_up_with_the_real_cli():
+def test_the_demo_shows_what_the_real_clis_terminal_shows_and_what_the_org_holds():
     shown = demo(str(TOOLS_BIN))
 
     assert "get.pulumi.com" not in shown
-    assert "3 apps; new apps: gafaelfawr, mobu, nublado" in shown
-    up, again = shown.split("== pulumi up")[1:3]
+    preview, up, again = shown.split("$ pulumi ")[1:4]
+    assert preview.startswith("preview\nPreviewing update (demo):")
+    assert "3 apps; new apps: gafaelfawr, mobu, nublado" in up
     assert "+ 23 created" in up  # the 22 objects and the stack
     assert "23 unchanged" in again
+    assert not [line for line in shown.splitlines() if any(debug in line for debug in SDK_DEBUG)]
+    assert shown.rstrip().splitlines()[-1] == HOLDINGS

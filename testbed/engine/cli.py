@@ -54,6 +54,7 @@ class PulumiCli(StackEngine):
         # `--policy-pack-config`, one per pack, in the same order.
         self.policy_pack_configs = [Path(config) for config in policy_pack_configs]
         self.verbose = False  # True: the engine's and plugins' logs at -v=9 go into Result.log
+        self.color = "never"  # the CLI's output in colour: "always" for a terminal
         self.source_dir = Path(project_dir)
         self.state_dir = Path(state_dir)
         self.stack_name = stack
@@ -116,10 +117,16 @@ class PulumiCli(StackEngine):
         stack.set_all_config(self._config_values(), path=True)
         steps: list[Step] = []
         log: list[str] = []
+        shown: list[str] = []
         on_event = _recorder(steps, log, refresh=op == "refresh", destroy=op == "destroy")
         error = None
         outputs: dict[str, Any] = {}
-        display = {"on_event": on_event, "on_output": log.append, "color": "never",
+
+        def on_output(line: str) -> None:
+            shown.append(line)
+            log.append(line)
+
+        display = {"on_event": on_event, "on_output": on_output, "color": self.color,
                    **(VERBOSE_LOGS if self.verbose else {})}
         judged = {"policy_packs": [str(pack) for pack in self._policy_packs()],
                   "policy_pack_configs": [str(config) for config in self.policy_pack_configs],
@@ -143,7 +150,7 @@ class PulumiCli(StackEngine):
             outputs = {key: Secret(value.value) if value.secret else value.value
                        for key, value in stack.outputs().items()}
         return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=usage.mb,
-                      seconds=seconds, cpu_seconds=usage.cpu_seconds)
+                      seconds=seconds, cpu_seconds=usage.cpu_seconds, output=shown)
 
     def _select(self) -> auto.Stack:
         if self._stack is None:

@@ -38,6 +38,9 @@ class Result:
     peak_rss_mb: float
     seconds: float
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # by process role (real CLI)
+    # What a terminal shows of the run: the real CLI's own output (`log` adds every diagnostic
+    # the engine sent, the SDK's debug lines included); empty under the stand-in.
+    output: list[str] = field(default_factory=list)
 
     def names(self, op: str) -> list[str]:
         """Names of the resources that took this step, in execution order."""
