@@ -79,6 +79,15 @@ class PulumiCli(StackEngine):
                  self.project_dir / f"Pulumi.{self.stack_name}.yaml"]
         return "\n".join(path.read_text(errors="replace") for path in files if path.is_file())
 
+    def about(self) -> dict:
+        """`pulumi about --json` for the stack: the CLI, the backend, and the program as its
+        language host reports it (interpreter, dependencies); CommandError if it fails."""
+        workspace = self._select().workspace
+        done = workspace.pulumi_command.run(
+            ["about", "--json", "--stack", self.stack_name], str(self.project_dir),
+            {"PULUMI_HOME": workspace.pulumi_home, **workspace.env_vars})
+        return json.loads(done.stdout)
+
     def export(self) -> dict:
         """The stack's deployment as `pulumi stack export` gives it (secrets encrypted)."""
         return self._select().export_stack().deployment

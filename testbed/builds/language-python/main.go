@@ -7,9 +7,10 @@
 // binary from the same sdk/v3 module.
 //
 // It covers what the CLI needs for preview/up/refresh/destroy, config and stack outputs, plus Python
-// policy packs (RunPlugin) and `pulumi install`. It does not discover provider plugins from installed
-// packages (our programs only use dynamic providers), and it has no debugger, typechecker, code
-// generation, Handshake/attach or dependency listing: those calls answer Unimplemented or a plain error.
+// policy packs (RunPlugin), `pulumi install`, the virtualenv a preview or up creates when `pulumi install`
+// has not run, and the dependencies `pulumi about` lists (deps.go). It does not discover provider plugins
+// from installed packages (our programs only use dynamic providers), and it has no debugger, typechecker,
+// code generation or Handshake/attach: those calls answer Unimplemented or a plain error.
 package main
 
 import (
@@ -116,16 +117,6 @@ func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plugin
 	return &pulumirpc.PluginInfo{Version: version}, nil
 }
 
-// GetRequiredPackages answers "none". The real host lists pulumi-* Python packages to pre-install their
-// provider plugins; our programs only use dynamic providers, whose plugin (pulumi-resource-pulumi-python)
-// the engine finds on PATH by itself when the program registers a dynamic resource. (Its deprecated
-// predecessor GetRequiredPlugins is left Unimplemented: the CLI only falls back to it when this one is.)
-func (h *host) GetRequiredPackages(
-	context.Context, *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
-}
-
 // About reports the interpreter; besides `pulumi about`, preview and up ask for it to record in the
 // update's metadata.
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
@@ -145,6 +136,16 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 		return nil, err
 	}
 	return &pulumirpc.AboutResponse{Executable: about.PythonExecutable, Version: about.PythonVersion.String()}, nil
+}
+
+// toolchainFor resolves the SDK toolchain (pip, poetry or uv, and the virtualenv) the program's runtime
+// options name.
+func toolchainFor(info *pulumirpc.ProgramInfo) (toolchain.Toolchain, error) {
+	opts, err := pythonOptions(info)
+	if err != nil {
+		return nil, err
+	}
+	return toolchain.ResolveToolchain(opts)
 }
 
 // pythonOptions turns the `runtime.options` of Pulumi.yaml (or PulumiPolicy.yaml) into the toolchain

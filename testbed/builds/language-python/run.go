@@ -28,11 +28,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if req.GetAttachDebugger() {
 		return &pulumirpc.RunResponse{Error: "debugging is not supported by this stand-in language host"}, nil
 	}
-	opts, err := pythonOptions(req.GetInfo())
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := toolchainFor(req.GetInfo())
 	if err != nil {
 		return nil, err
 	}
