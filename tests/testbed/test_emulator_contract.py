@@ -80,6 +80,10 @@ def test_the_listed_undocumented_answers_are_exactly_what_the_server_gives(org, 
     call(org, "GET", "/api/v2/users/0123456789abcdef")
     call(fresh_influxdb, "POST", "/api/v2/setup", token="",
          json={"username": "u", "password": "short", "org": "o", "bucket": "b"})
+    # 12. a name longer than its index key takes is a 413
+    call(org, "POST", "/api/v2/buckets", json={"orgID": org.id, "name": "x" * 32753})
+    call(org, "PATCH", f"/api/v2/buckets/{one['id']}", json={"name": "y" * 32753})
+    call(org, "POST", "/api/v2/dbrps", json={**mapping, "database": "d" * 32736})
     reader = scoped_token(org, ("read", "orgs", org.id), ("read", "secrets", None),
                           ("write", "authorizations", None), ("write", "users", user_id(org)))
     call(org, "PATCH", f"/api/v2/orgs/{org.id}/secrets", token=reader, json={"k": "v"})
