@@ -2,7 +2,8 @@
 
 Each run lists the org's buckets and declares: a DBRP mapping per bucket, the `multiapp_` and
 `alerted_` buckets and those of the declared applications, a scoped token for task management,
-the restart and pod-state tasks of every application bucket, and the Slack and disk alert tasks.
+the restart and pod-state tasks of every application bucket, the Slack and disk alert tasks, and
+(unless turned off) the "K8s applications" and "Monitoring alerts" dashboards and their variables.
 """
 
 import asyncio
@@ -10,6 +11,7 @@ import asyncio
 import pulumi
 from pulumi import Output, ResourceOptions
 
+from program.dashboards import plan_dashboards, plan_variables
 from program.permissions import task_token_permissions
 from program.plan import (
     apps_with_tasks,
@@ -21,7 +23,7 @@ from program.plan import (
 )
 from program.settings import load_settings
 from program.slack import secret_warnings
-from providers import AuthorizationToken, Bucket, Dbrp, Task
+from providers import AuthorizationToken, Bucket, Dashboard, Dbrp, Task, Variable
 from providers.dbrp import MAX_DATABASE_BYTES
 from providers.marks import marked
 
@@ -121,6 +123,10 @@ def declare_monitoring(org_id: str) -> None:
              token=task_token.token,
              opts=after_setup)
 
+    # Dashboards, for people: the applications' pods, and what the alerts found and posted.
+    if settings.dashboards:
+        declare_dashboards(org_id)
+
     # What this run manages.
     pulumi.export("org", org["name"])
     pulumi.export("apps", plan.apps)
@@ -129,6 +135,19 @@ def declare_monitoring(org_id: str) -> None:
                              "tasks": len(plan.tasks)})
     pulumi.export("task_token", Output.secret(task_token.token))
     pulumi.export("owned_bucket_ids", [bucket.id for bucket in owned.values()])
+
+
+def declare_dashboards(org_id: str) -> None:
+    # The variables are queries: an application added or removed changes no dashboard. Buckets
+    # the program does not monitor as applications are left out of the choices.
+    not_apps = [*settings.ignore_buckets, *plan.unmonitored]
+    variables = [Variable(f"variable/{spec.name}", org_id=org_id, name=spec.name,
+                          query=spec.query, description=marked(spec.description, STACK))
+                 for spec in plan_variables(not_apps)]
+    for spec in plan_dashboards(settings.tasks):
+        Dashboard(f"dashboard/{spec.name}", org_id=org_id, name=spec.name,
+                  description=marked(spec.description, STACK), cells=spec.cells,
+                  opts=ResourceOptions(depends_on=variables))
 
 
 async def monitor_org() -> None:

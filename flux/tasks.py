@@ -57,6 +57,9 @@ _GLOBAL_TASKS = {
         "Posts hosts' disk usage over {warn}% from {disk} to Slack",
     ),
 }
+# The multiapp_ fields the per-application tasks write their findings to.
+FINDING_FIELDS = tuple(task.finding_field for task in _GLOBAL_TASKS.values()
+                       if task.finding_field)
 _APP_DESCRIPTIONS = {
     "restarts": "Writes container restarts of application {app} to {multiapp}",
     "state_checks": "Writes containers of application {app} that are not running to {multiapp}",
@@ -77,17 +80,23 @@ class _LimitCheck:
     percent: int
 
 
+def limit_check(name: str, percent: int = 0) -> _LimitCheck:
+    """The use of CPU (nanocores against millicpu) or memory (bytes against bytes) against its
+    limit, as Telegraf's kubernetes and kube_inventory inputs write them."""
+    if name == "cpu":
+        return _LimitCheck("cpu", "CPU", "cpu_usage_nanocores", "resource_limits_millicpu_units",
+                           "1000000.0", percent)
+    return _LimitCheck("memory", "Memory", "memory_usage_bytes", "resource_limits_memory_bytes",
+                       "1.0", percent)
+
+
 def limit_checks(settings: TaskSettings) -> list[_LimitCheck]:
-    """The limit checks the settings turn on: CPU (nanocores against millicpu), memory (bytes)."""
+    """The limit checks the settings turn on."""
     checks = []
     if settings.cpu_checks:
-        checks.append(_LimitCheck("cpu", "CPU", "cpu_usage_nanocores",
-                                  "resource_limits_millicpu_units", "1000000.0",
-                                  settings.cpu_limit_percent))
+        checks.append(limit_check("cpu", settings.cpu_limit_percent))
     if settings.memory_checks:
-        checks.append(_LimitCheck("memory", "Memory", "memory_usage_bytes",
-                                  "resource_limits_memory_bytes", "1.0",
-                                  settings.memory_limit_percent))
+        checks.append(limit_check("memory", settings.memory_limit_percent))
     return checks
 
 

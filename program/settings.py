@@ -49,6 +49,7 @@ class Settings:
     retain_buckets_on_delete: bool = True
     app_buckets: tuple[str, ...] = ()  # applications whose buckets the program makes
     app_bucket_retention_seconds: int = APP_BUCKET_RETENTION_SECONDS  # 0: forever
+    dashboards: bool = True  # the K8s applications and Monitoring alerts dashboards
 
 
 # Project config key of each Settings field but the connection and the tasks (the Pulumi.yaml
@@ -62,6 +63,7 @@ SETTING_KEYS = {
     "retain_buckets_on_delete": "retainBucketsOnDelete",
     "app_buckets": "appBuckets",
     "app_bucket_retention_seconds": "appBucketRetention",
+    "dashboards": "dashboards",
 }
 # Project config key of each TaskSettings field.
 TASK_SETTING_KEYS = {

@@ -1,4 +1,4 @@
-"""What the four InfluxDB providers share: configure(), check() and diff() driven by class
+"""What the InfluxDB providers share: configure(), check() and diff() driven by class
 attributes; read(), update() and delete() driven by small hooks; the credential each call uses
 and keeps; and create-exactly-once (`providers/adoption.py`), with the removal of this stack's
 duplicates that a create whose answer came too late left behind (the next run removes them).
@@ -51,7 +51,8 @@ class InfluxProvider(ResourceProvider):
     instead of the configured one (`credential`, None when the resource takes none).
 
     read(), update() and delete() use the object's API `path` and the hooks `loader()`,
-    `patch()` and `outputs()`; `fetch()`, `params()` and `updated()` where a kind differs.
+    `patch()` and `outputs()`; `find()`, `fetch()`, `params()` and `updated()` where a kind
+    differs.
     `same_identity()` says which existing object a create adopts.
     """
 
@@ -90,9 +91,7 @@ class InfluxProvider(ResourceProvider):
 
     # Read, update and delete.
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        found = self.with_fallback(props, lambda client: live(
-            self.listing(client, props["org_id"]), id_,
-            lambda missing: self.fetch(client, missing, props)))
+        found = self.with_fallback(props, lambda client: self.find(client, id_, props))
         if found is None:
             return ReadResult("", {})
         return ReadResult(id_, self.state(found, props))
@@ -182,6 +181,11 @@ class InfluxProvider(ResourceProvider):
     def outputs(self, found: dict, props: dict[str, Any]) -> dict[str, Any]:
         """The object as the server has it, in the shape of the outputs (no credential)."""
         raise NotImplementedError
+
+    def find(self, client: InfluxClient, id_: str, props: dict[str, Any]) -> dict | None:
+        """The object as refresh reads it, None when it is gone: from the listing, else fetched."""
+        return live(self.listing(client, props["org_id"]), id_,
+                    lambda missing: self.fetch(client, missing, props))
 
     def params(self, _props: dict[str, Any]) -> dict | None:
         """Query parameters the object's URL needs besides its ID."""

@@ -42,6 +42,7 @@ CHANGED_SINCE_UP = ("if it changed since the last `pulumi up`, run refresh and d
 
 BUCKET_PAGE = 100  # the server's maximum for buckets
 TASK_PAGE = 500  # the server's maximum for tasks
+DASHBOARD_PAGE = 100  # the server's maximum for dashboards
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # A 500 may come after the change was made (commit-then-fail): sending these again is safe (a
 # PATCH sets the same values, a DELETE already done answers 404, which callers take as done).
@@ -114,6 +115,9 @@ class InfluxClient:
 
     def patch(self, path: str, body: dict, params: dict | None = None) -> Any:
         return self.request("PATCH", path, params=params, body=body)
+
+    def put(self, path: str, body: dict, params: dict | None = None) -> Any:
+        return self.request("PUT", path, params=params, body=body)
 
     def delete(self, path: str, params: dict | None = None) -> None:
         self.request("DELETE", path, params=params)
@@ -260,6 +264,28 @@ class InfluxClient:
     def list_authorizations(self, org_id: str) -> list[dict]:
         """The org's authorizations (the endpoint has no paging)."""
         return self.get("/api/v2/authorizations", params={"orgID": org_id})["authorizations"]
+
+    def list_dashboards(self, org_id: str) -> list[dict]:
+        """The org's dashboards, each with its cells' places but not their views.
+
+        influxd ignores an org's dashboard paging unless a feature flag is on, and with it on,
+        answers an offset past the end with every dashboard: so a page that brings no new
+        dashboard is the end, not a listing that changed.
+        """
+        found: dict[str, dict] = {}
+        offset = 0
+        while True:
+            page = self.get("/api/v2/dashboards", params={
+                "orgID": org_id, "limit": DASHBOARD_PAGE, "offset": offset})["dashboards"]
+            new = {item["id"]: item for item in page if item["id"] not in found}
+            if not new:
+                return list(found.values())
+            found.update(new)
+            offset += DASHBOARD_PAGE
+
+    def list_variables(self, org_id: str) -> list[dict]:
+        """The org's dashboard variables (the endpoint has no paging for an org)."""
+        return self.get("/api/v2/variables", params={"orgID": org_id})["variables"]
 
     def _offset_pages(self, path: str, key: str, params: dict, size: int) -> list[dict]:
         # Permissions filter a page after it is cut, so a short page does not mean the end:

@@ -33,8 +33,15 @@ def is_unknown(value: Any) -> bool:
 
 
 def whole_number(value: Any) -> Any:
-    """7764.0 -> 7764: the provider host hands every number over as a float."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+    """7764.0 -> 7764, in lists and maps too: the provider host hands every number over as a
+    float."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: whole_number(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [whole_number(item) for item in value]
+    return value
 
 
 def failures(inputs: dict, rules: dict[str, Rule]) -> Iterable[CheckFailure]:

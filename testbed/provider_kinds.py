@@ -1,5 +1,5 @@
-"""What the provider tests share: a configured provider host, and the four resource kinds
-described well enough for one test to drive any of them.
+"""What the provider tests share: a configured provider host, and the resource kinds described
+well enough for one test to drive any of them.
 
 Each `Kind` knows the inputs of a valid object (creating the bucket a mapping needs), an update
 the provider applies in place, a change that forces a replacement, how to make a look-alike by
@@ -17,9 +17,11 @@ from pulumi.dynamic import ResourceProvider
 
 from providers.authorization import AuthorizationTokenProvider
 from providers.bucket import BucketProvider
+from providers.dashboard import DashboardProvider
 from providers.dbrp import DbrpProvider
 from providers.marks import marked, unmarked
 from providers.task import TaskProvider
+from providers.variable import VariableProvider
 from testbed.engine.provider_host import ProviderHost, is_secret, secret
 from testbed.influx.seed import add_bucket
 from testbed.influx.server import InfluxOrg, InfluxServer
@@ -80,6 +82,8 @@ class Kind:
     hand_edit: dict  # a PATCH body someone might send from the UI
     observe: Callable[[dict], dict]  # the server object, as inputs (the updatable ones)
     org_in_every_call: bool = False  # DBRP calls name the org even with an object ID
+    read_params: dict | None = None  # what a GET of one object adds to see all of it
+    listing_is_whole: bool = True  # False: the listing lacks what refresh compares
 
     def __str__(self) -> str:
         return self.name
@@ -93,7 +97,8 @@ class Kind:
 
     def fetch(self, org: InfluxOrg, id_: str) -> dict | None:
         """The object as the server has it, None when it is gone."""
-        response = org.server.api("GET", f"{self.path}/{id_}", params=self.org_params(org))
+        response = org.server.api("GET", f"{self.path}/{id_}",
+                                  params={**self.org_params(org), **(self.read_params or {})})
         if response.status_code == 404:
             return None
         response.raise_for_status()
@@ -186,5 +191,58 @@ TASK = Kind(
     hand_edit={"status": "inactive", "description": "edited in the UI"},
     observe=lambda task: {key: task.get(key, "") for key in ("flux", "status", "description")},
 )
-KINDS = [BUCKET, DBRP, TOKEN, TASK]
+
+
+def dashboard_cell(name: str, flux: str, x: int = 0) -> dict:
+    """A cell of a line graph of one query, declared with only its type and query text."""
+    return {"name": name, "x": x, "y": 0, "w": 6, "h": 4,
+            "properties": {"type": "xy", "queries": [{"text": flux}]}}
+
+
+def _dashboard_inputs(org: InfluxOrg) -> dict:
+    return {"org_id": org.id, "name": unique("dashboard"),
+            "description": marked("a dashboard", STACK),
+            "cells": [dashboard_cell("first", 'from(bucket: "app") |> range(start: -1h)')]}
+
+
+def _dashboard_seen(dashboard: dict) -> dict:
+    return {"description": dashboard.get("description", ""), "cells": [
+        {"name": cell.get("name"), **{key: cell[key] for key in ("x", "y", "w", "h")},
+         "properties": {"type": cell["properties"]["type"], "queries": [
+             {"text": query["text"]} for query in cell["properties"]["queries"]]}}
+        for cell in dashboard["cells"]]}
+
+
+def _variable_inputs(org: InfluxOrg) -> dict:
+    return {"org_id": org.id, "name": f"var_{uuid.uuid4().hex[:8]}",
+            "query": 'buckets() |> rename(columns: {name: "_value"})',
+            "description": marked("a variable", STACK)}
+
+
+DASHBOARD = Kind(
+    "Dashboard", DashboardProvider(), "/api/v2/dashboards", "dashboards", _dashboard_inputs,
+    in_place=lambda inputs: {**inputs, "description": marked("two cells", STACK), "cells": [
+        dashboard_cell("first", 'from(bucket: "other") |> range(start: -2h)'),
+        dashboard_cell("second", 'from(bucket: "app") |> range(start: -1d)', x=6)]},
+    replacing=lambda inputs: {**inputs, "org_id": OTHER_ID},
+    by_hand=lambda inputs: {"orgID": inputs["org_id"], "name": inputs["name"],
+                            "description": "made by hand", "cells": []},
+    hand_edit={"description": "edited in the UI"},
+    observe=_dashboard_seen,
+    read_params={"include": "properties"},
+    listing_is_whole=False,
+)
+VARIABLE = Kind(
+    "Variable", VariableProvider(), "/api/v2/variables", "variables", _variable_inputs,
+    in_place=lambda inputs: {**inputs, "query": 'buckets() |> rename(columns: {id: "_value"})',
+                             "description": marked("the IDs", STACK)},
+    replacing=lambda inputs: {**inputs, "org_id": OTHER_ID},
+    by_hand=lambda inputs: {"orgID": inputs["org_id"], "name": inputs["name"],
+                            "description": "made by hand",
+                            "arguments": {"type": "constant", "values": ["a", "b"]}},
+    hand_edit={"description": "edited in the UI"},
+    observe=lambda variable: {"description": variable.get("description", ""),
+                              "query": variable["arguments"]["values"].get("query")},
+)
+KINDS = [BUCKET, DBRP, TOKEN, TASK, DASHBOARD, VARIABLE]
 

@@ -17,7 +17,16 @@ from providers.marks import marked, unmarked
 from providers.settings import DEFAULT_TIMEOUT
 from testbed.engine.provider_host import ProviderError
 from testbed.influx.server import InfluxOrg, InfluxServer
-from testbed.provider_kinds import BUCKET, TASK, TOKEN, Kind, check_and_create, provider_host
+from testbed.provider_kinds import (
+    BUCKET,
+    DASHBOARD,
+    TASK,
+    TOKEN,
+    VARIABLE,
+    Kind,
+    check_and_create,
+    provider_host,
+)
 
 ELSEWHERE = "another-project/prod"
 
@@ -70,7 +79,7 @@ def test_a_create_that_lands_after_the_wait_is_a_duplicate_the_next_update_remov
     assert listed_ids(TASK, org) == set()
 
 
-@pytest.mark.parametrize("kind", [BUCKET, TOKEN, TASK], ids=str)
+@pytest.mark.parametrize("kind", [BUCKET, TOKEN, TASK, DASHBOARD, VARIABLE], ids=str)
 def test_create_refuses_an_object_another_stack_manages_and_names_that_stack(kind: Kind,
                                                                              org: InfluxOrg):
     inputs = kind.inputs(org)

@@ -11,12 +11,14 @@ from urllib.parse import parse_qs
 from testbed.influxdb_emulator import (
     authorizations,
     buckets,
+    dashboards,
     dbrps,
     orgs,
     secrets,
     setup,
     tasks,
     users,
+    variables,
     write,
 )
 from testbed.influxdb_emulator.api import Call, Reply, Router
@@ -25,7 +27,8 @@ from testbed.influxdb_emulator.model import Authorization
 from testbed.influxdb_emulator.store import Store
 
 ROUTER = Router(setup.ROUTES + orgs.ROUTES + secrets.ROUTES + buckets.ROUTES + dbrps.ROUTES
-                + authorizations.ROUTES + tasks.ROUTES + users.ROUTES + write.ROUTES)
+                + authorizations.ROUTES + tasks.ROUTES + users.ROUTES + write.ROUTES
+                + dashboards.ROUTES + variables.ROUTES)
 
 
 def authenticate(store: Store, header: str) -> Authorization:

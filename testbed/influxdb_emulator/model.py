@@ -165,3 +165,74 @@ def go_duration(seconds: int) -> str:
     minutes, secs = divmod(rest, 60)
     parts = [(hours, "h"), (minutes, "m"), (secs, "s")]
     return sign + "".join(f"{value}{unit}" for value, unit in parts if value)
+
+
+@dataclass
+class Cell:
+    """A dashboard cell: its place on the grid, and its view (a name and properties)."""
+
+    id: str
+    x: int = 0
+    y: int = 0
+    w: int = 0
+    h: int = 0
+    view_name: str = ""
+    properties: dict | None = None  # None until a view is given
+
+    def to_json(self, dashboard_id: str, with_view: bool) -> dict:
+        body = {"id": self.id, "x": self.x, "y": self.y, "w": self.w, "h": self.h}
+        if with_view and self.properties is not None:
+            body["properties"] = self.properties
+        if with_view and self.view_name:
+            body["name"] = self.view_name
+        link = f"/api/v2/dashboards/{dashboard_id}/cells/{self.id}"
+        return body | {"links": {"self": link, "view": f"{link}/view"}}
+
+    def view_json(self, dashboard_id: str) -> dict:
+        view = {"id": self.id, "name": self.view_name} if self.view_name else {"id": self.id}
+        return view | {
+            "links": {"self": f"/api/v2/dashboards/{dashboard_id}/cells/{self.id}"},
+            "properties": self.properties}
+
+
+@dataclass
+class Dashboard:
+    id: str
+    org_id: str
+    name: str
+    description: str = ""
+    cells: list[Cell] = field(default_factory=list)
+    created: str = field(default_factory=now)
+    updated: str = field(default_factory=now)
+
+    def to_json(self, with_views: bool = False) -> dict:
+        links = {kind: f"/api/v2/dashboards/{self.id}/{kind}"
+                 for kind in ("members", "owners", "cells", "labels")}
+        return {"id": self.id, "orgID": self.org_id, "name": self.name,
+                "description": self.description,
+                "meta": {"createdAt": self.created, "updatedAt": self.updated},
+                "cells": [cell.to_json(self.id, with_views) for cell in self.cells],
+                "labels": [], "links": {"self": f"/api/v2/dashboards/{self.id}", **links,
+                                        "org": f"/api/v2/orgs/{self.org_id}"}}
+
+
+@dataclass
+class Variable:
+    id: str
+    org_id: str
+    name: str
+    arguments: dict
+    description: str = ""
+    selected: list | None = None
+    created: str = field(default_factory=now)
+    updated: str = field(default_factory=now)
+
+    def to_json(self) -> dict:
+        body = {"links": {"self": f"/api/v2/variables/{self.id}",
+                          "org": f"/api/v2/orgs/{self.org_id}",
+                          "labels": f"/api/v2/variables/{self.id}/labels"},
+                "id": self.id, "orgID": self.org_id, "name": self.name,
+                "description": self.description, "selected": self.selected,
+                "arguments": self.arguments, "createdAt": self.created,
+                "updatedAt": self.updated, "labels": []}
+        return body

@@ -41,7 +41,8 @@ def org_by_name(store: Store, name: str) -> Org:
 
 
 def delete_org(store: Store, org: Org) -> None:
-    """The org and what it owns: buckets (with their mappings), tasks, tokens, secrets."""
+    """The org and what it owns: buckets (with their mappings), tasks, tokens, secrets,
+    dashboards and variables."""
     for bucket in list(store.buckets.in_org(org.id)):
         buckets.delete_bucket(store, bucket)
     for mapping in list(store.mappings.in_org(org.id)):
@@ -53,6 +54,9 @@ def delete_org(store: Store, org: Org) -> None:
     for auth in list(store.authorizations.in_org(org.id)):
         store.remove_authorization(auth)
     store.secrets.pop(org.id, None)
+    for collection in (store.dashboards, store.variables):
+        for item in list(collection.in_org(org.id)):
+            collection.remove(item)
     del store.orgs[org.id]
 
 

@@ -14,7 +14,16 @@ from collections.abc import Iterable
 from typing import Generic, Protocol, TypeVar
 
 from testbed.influxdb_emulator.ids import IdGenerator
-from testbed.influxdb_emulator.model import Authorization, Bucket, Mapping, Org, Task, User
+from testbed.influxdb_emulator.model import (
+    Authorization,
+    Bucket,
+    Dashboard,
+    Mapping,
+    Org,
+    Task,
+    User,
+    Variable,
+)
 
 
 class _Owned(Protocol):
@@ -89,6 +98,8 @@ class Store:
         self.tokens: dict[str, str] = {}
         self.tasks: Collection[Task] = Collection()
         self.secrets: defaultdict[str, dict[str, str]] = defaultdict(dict)
+        self.dashboards: Collection[Dashboard] = Collection()
+        self.variables: Collection[Variable] = Collection()
 
     def org_named(self, name: str) -> Org | None:
         return next((org for org in self.orgs.values() if org.name == name), None)
