@@ -93,6 +93,7 @@ def line_graph(query: Query, label: str, suffix: str, base: str,
                geom: str = "line") -> tuple[str, dict]:
     """A line graph of the query's series over time."""
     return query.name, {
+        "shape": "chronograf-v2",  # influxd refuses a view without it
         "type": "xy",
         "queries": [flux_query(query)],
         "axes": {"x": axis("", "", "10"), "y": axis(label, suffix, base)},
@@ -109,6 +110,7 @@ def line_graph(query: Query, label: str, suffix: str, base: str,
 def table(query: Query, empty_note: str) -> tuple[str, dict]:
     """A table of the query's rows, with a note in place of an empty one."""
     return query.name, {
+        "shape": "chronograf-v2",
         "type": "table",
         "queries": [flux_query(query)],
         "colors": [],

@@ -5,7 +5,9 @@ are drawn).
 A dashboard is known by its name within its org (the server does not keep names unique: the
 oldest is adopted, with a warning if several share it). `create` adopts one of that name (this
 stack's, else an unmarked one; never one another stack's mark claims) and brings its cells to the
-desired ones; a move to another org replaces it. A cell is known by its name within the
+desired ones, or POSTs the dashboard with its cells and then PATCHes their views (influxd makes a
+new dashboard's cells with empty views, whatever the POST says); a move to another org replaces
+it. A cell is known by its name within the
 dashboard. An update works on the dashboard as the server has it, not as the state remembers it:
 it PATCHes the name and description, deletes the cells not declared (and a second cell of a
 name), adds the missing ones, and PATCHes a cell's place or its view only where they differ.
@@ -32,6 +34,7 @@ from providers.listing import Loader
 PATH = "/api/v2/dashboards"
 PLACE = ("x", "y", "w", "h")
 CELL_KEYS = frozenset({"name", *PLACE, "properties"})
+SHAPE = "chronograf-v2"  # the only shape of view properties influxd reads
 
 
 # Schema and check.
@@ -53,8 +56,10 @@ def cell_problem(cell: Any) -> str | None:
             return (f"{cell['name']!r}: {key} must be a whole number of at least {low}, "
                     f"got {value!r}")
     properties = cell["properties"]
-    if not isinstance(properties, dict) or not isinstance(properties.get("type"), str):
-        return f"{cell['name']!r}: properties must be a map with a view type, got {properties!r}"
+    if (not isinstance(properties, dict) or properties.get("shape") != SHAPE
+            or not isinstance(properties.get("type"), str)):
+        return (f"{cell['name']!r}: properties must be a map with shape {SHAPE!r} and a view "
+                f"type (influxd reads a view by them), got {properties!r}")
     return None
 
 
@@ -96,12 +101,12 @@ class DashboardProvider(InfluxProvider):
         return self.create_once(
             client, props,
             adopt=lambda existing: self.patch(client, existing["id"], existing, props),
-            # The answer has the cells with their views, as a read has them.
-            create=lambda: client.post(PATH, {
+            # influxd makes the cells of a new dashboard with empty views: PATCHed next.
+            create=lambda: self.converge(client, client.post(PATH, {
                 "orgID": props["org_id"], "name": props["name"],
                 "description": props["description"],
-                "cells": [{"name": cell["name"], **place(cell), "properties": cell["properties"]}
-                          for cell in props["cells"]]}),
+                "cells": [{"name": cell["name"], **place(cell)} for cell in props["cells"]]}),
+                props),
         )
 
     # The hooks behind create, read, update and delete.
@@ -124,15 +129,18 @@ class DashboardProvider(InfluxProvider):
     def patch(self, client: InfluxClient, id_: str, _current: dict[str, Any],
               desired: dict[str, Any]) -> dict:
         """Bring the dashboard as the server has it to `desired`: the dashboard after."""
-        live = self.fetch(client, id_, desired)
+        return self.converge(client, self.fetch(client, id_, desired), desired)
+
+    def converge(self, client: InfluxClient, live: dict, desired: dict[str, Any]) -> dict:
+        """Bring `live` (the dashboard with its views) to `desired`: the dashboard after."""
+        path = f"{PATH}/{live['id']}"
         changed = False
         if (live["name"], live.get("description") or "") != (desired["name"],
                                                              desired["description"]):
-            client.patch(f"{PATH}/{id_}", {"name": desired["name"],
-                                            "description": desired["description"]})
+            client.patch(path, {"name": desired["name"], "description": desired["description"]})
             changed = True
-        changed |= sync_cells(client, f"{PATH}/{id_}", live.get("cells") or [], desired["cells"])
-        return self.fetch(client, id_, desired) if changed else live
+        changed |= sync_cells(client, path, live.get("cells") or [], desired["cells"])
+        return self.fetch(client, live["id"], desired) if changed else live
 
     def outputs(self, dashboard: dict, props: dict[str, Any]) -> dict[str, Any]:
         declared = {cell["name"]: cell for cell in props.get("cells") or []}
@@ -164,7 +172,6 @@ def sync_cells(client: InfluxClient, path: str, live: list[dict], wanted: list[d
         found = kept.get(name)
         if found is None:  # a new cell has an empty view until its view is PATCHed
             found = client.post(f"{path}/cells", {"name": name, **place(cell)})
-            found["properties"] = {}
             changed = True
         elif place(found) != place(cell):
             client.patch(f"{path}/cells/{found['id']}", place(cell))

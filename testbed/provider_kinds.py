@@ -196,7 +196,7 @@ TASK = Kind(
 def dashboard_cell(name: str, flux: str, x: int = 0) -> dict:
     """A cell of a line graph of one query, declared with only its type and query text."""
     return {"name": name, "x": x, "y": 0, "w": 6, "h": 4,
-            "properties": {"type": "xy", "queries": [{"text": flux}]}}
+            "properties": {"shape": "chronograf-v2", "type": "xy", "queries": [{"text": flux}]}}
 
 
 def _dashboard_inputs(org: InfluxOrg) -> dict:
@@ -208,7 +208,8 @@ def _dashboard_inputs(org: InfluxOrg) -> dict:
 def _dashboard_seen(dashboard: dict) -> dict:
     return {"description": dashboard.get("description", ""), "cells": [
         {"name": cell.get("name"), **{key: cell[key] for key in ("x", "y", "w", "h")},
-         "properties": {"type": cell["properties"]["type"], "queries": [
+         "properties": {"shape": cell["properties"]["shape"], "type": cell["properties"]["type"],
+                        "queries": [
              {"text": query["text"]} for query in cell["properties"]["queries"]]}}
         for cell in dashboard["cells"]]}
 

@@ -40,6 +40,9 @@ from testbed.slack import FakeSlack
 APP_TASK_KINDS = ("restarts", "state_checks", "cpu_checks")
 GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks", "_slack_notify_cpu_checks",
                 "_slack_notify_disk_checks")
+DASHBOARD_OBJECTS = ("variable/K8s_application", "variable/cluster",
+                     "dashboard/K8s applications", "dashboard/Monitoring alerts")
+ORG_OBJECTS = 22 + len(DASHBOARD_OBJECTS)  # what an up makes for the three seeded apps
 STACK = "rubin-influx-tools/dev"  # the project and the stack the engines run
 TASK_TOKEN = marked("rubin-influx-tools: task management", STACK)
 
@@ -86,7 +89,7 @@ def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, m
     assert set(result.ops()) == {"create"}
     assert set(result.names("create")) == {
         *(f"mapping/{name}" for name in (*APPS, HOST_BUCKET, "multiapp_", "alerted_")),
-        "bucket/multiapp_", "bucket/alerted_", "token/tasks",
+        "bucket/multiapp_", "bucket/alerted_", "token/tasks", *DASHBOARD_OBJECTS,
         *(f"task/{name}" for name in (*app_task_names(*APPS), *GLOBAL_TASKS))}
     assert writes(emulator) == []
     assert tasks(monitored_org) == [] and stored_mappings(monitored_org) == []
@@ -95,7 +98,7 @@ def test_preview_of_an_empty_org_plans_every_object_and_writes_nothing(engine, m
 def test_first_up_creates_exactly_the_planned_objects(engine, monitored_org):
     result = succeeded(engine.up())
 
-    assert result.ops() == {"create": 22}
+    assert result.ops() == {"create": ORG_OBJECTS}
     assert sorted(task["name"] for task in tasks(monitored_org)) == sorted(
         [*app_task_names(*APPS), *GLOBAL_TASKS])
     mappings = {m["database"]: m for m in stored_mappings(monitored_org)}
@@ -534,7 +537,7 @@ def test_destroy_removes_what_the_program_made_and_keeps_data_buckets(engine, mo
 
     result = succeeded(engine.destroy())
 
-    assert result.ops() == {"delete": 22}
+    assert result.ops() == {"delete": ORG_OBJECTS}
     assert [task["name"] for task in tasks(monitored_org)] == ["hand made"]
     assert stored_mappings(monitored_org) == []
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "multiapp_", "alerted_"}
@@ -553,7 +556,7 @@ def test_destroy_after_an_up_with_retain_buckets_off_deletes_the_owned_buckets_b
 
     result = succeeded(engine.destroy())
 
-    assert result.ops() == {"delete": 22 + len(app_objects("sasquatch"))}
+    assert result.ops() == {"delete": ORG_OBJECTS + len(app_objects("sasquatch"))}
     assert not {"multiapp_", "alerted_"} & bucket_names(monitored_org)
     # A declared application's bucket holds its data: kept whatever retainBucketsOnDelete says.
     assert bucket_names(monitored_org) >= {*APPS, HOST_BUCKET, "sasquatch"}
@@ -916,7 +919,7 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     assert refreshed.names("refresh-delete") == ["token/tasks"]
     assert recreated.names("create") == ["token/tasks"]
     assert len(updated.names("update")) == 9  # every app task: their schedule changed
-    assert len(destroyed.names("delete")) == 22
+    assert len(destroyed.names("delete")) == ORG_OBJECTS
     assert tasks(monitored_org) == []
 
 

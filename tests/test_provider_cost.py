@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from testbed.influx.server import InfluxOrg, InfluxServer
-from testbed.provider_kinds import KINDS, Kind, check_and_create, provider_host
+from testbed.provider_kinds import DASHBOARD, KINDS, Kind, check_and_create, provider_host
 
 COUNT = 4
 
@@ -40,24 +40,29 @@ def create_and_refresh(kind: Kind, org: InfluxOrg, emulator: InfluxServer) -> tu
     return [id_ for id_, _ in created], made, calls(emulator, kind)
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=str)
-def test_creating_many_objects_costs_one_listing_and_one_post_each(kind: Kind, org: InfluxOrg,
-                                                                   emulator: InfluxServer):
-    _, made, _ = create_and_refresh(kind, org, emulator)
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind.listing_is_whole], ids=str)
+def test_creating_and_refreshing_many_objects_costs_one_listing(kind: Kind, org: InfluxOrg,
+                                                                emulator: InfluxServer):
+    _, made, refreshed = create_and_refresh(kind, org, emulator)
     listing = [call for call in made if call[0] == "GET"]
     assert is_one_listing(listing, kind)
     assert made == listing + [("POST", kind.path)] * COUNT
-
-
-@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind.listing_is_whole], ids=str)
-def test_refreshing_many_objects_costs_one_listing(kind: Kind, org: InfluxOrg,
-                                                   emulator: InfluxServer):
-    _, _, refreshed = create_and_refresh(kind, org, emulator)
     assert is_one_listing(refreshed, kind)
 
 
-@pytest.mark.parametrize("kind", [kind for kind in KINDS if not kind.listing_is_whole], ids=str)
-def test_refreshing_objects_the_listing_shows_in_part_reads_each_once(kind: Kind, org: InfluxOrg,
-                                                                     emulator: InfluxServer):
-    ids, _, refreshed = create_and_refresh(kind, org, emulator)
-    assert sorted(refreshed) == sorted(("GET", f"{kind.path}/{id_}") for id_ in ids)
+def test_a_dashboard_costs_a_post_and_a_view_patch_a_cell_to_create_and_one_get_to_refresh(
+        org: InfluxOrg, emulator: InfluxServer):
+    ids, made, refreshed = create_and_refresh(DASHBOARD, org, emulator)
+    listing = [call for call in made if call == ("GET", DASHBOARD.path)]
+    posts = [call for call in made if call[0] == "POST"]
+    patches = [call for call in made if call[0] == "PATCH"]
+    reads = [call for call in made if call[0] == "GET" and call[1] != DASHBOARD.path]
+    cells = len(DASHBOARD.inputs(org)["cells"])
+    assert is_one_listing(listing, DASHBOARD)
+    assert posts == [("POST", DASHBOARD.path)] * COUNT
+    # influxd makes a new dashboard's views empty: each is PATCHed, then the dashboard read.
+    assert len(patches) == COUNT * cells and all(path.endswith("/view") for _, path in patches)
+    assert sorted(reads) == sorted(("GET", f"{DASHBOARD.path}/{id_}") for id_ in ids)
+    assert len(made) == len(listing) + len(posts) + len(patches) + len(reads)
+    # The listing has no views: a refresh reads each dashboard, and lists none.
+    assert sorted(refreshed) == sorted(("GET", f"{DASHBOARD.path}/{id_}") for id_ in ids)

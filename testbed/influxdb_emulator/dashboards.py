@@ -2,15 +2,15 @@
 DashboardService).
 
 An org's listing ignores limit and offset, as influxd does while its feature flag
-`enforceOrgDashboardLimits` is off (the default). View properties are kept as they are sent:
-influxd keeps those its view type knows and fills in the rest, and the clients here send only
-ones it knows.
+`enforceOrgDashboardLimits` is off (the default). A view's properties are set only by a PATCH of
+the view, and kept as they are sent: influxd keeps those its view type knows and fills in the
+rest, and the clients here send only ones it knows.
 """
 
 from __future__ import annotations
 
 from testbed.influxdb_emulator.api import Call, Reply, Route, typed
-from testbed.influxdb_emulator.errors import INVALID, ApiError, or_not_found
+from testbed.influxdb_emulator.errors import INTERNAL, INVALID, ApiError, or_not_found
 from testbed.influxdb_emulator.ids import parse_id
 from testbed.influxdb_emulator.model import Cell, Dashboard, now
 from testbed.influxdb_emulator.orgs import find_org
@@ -29,13 +29,13 @@ def find_cell(dashboard: Dashboard, cell_id: str) -> Cell:
                         "cell not found")
 
 
-def new_cell(store: Store, data: dict) -> Cell:
-    """A cell as a body gives it: its place, and its view's name and properties if any."""
-    properties = typed(data, "properties", dict)
-    if properties is not None and not isinstance(properties.get("type"), str):
-        properties = None  # influxd takes a view without a known type as no view
+def new_cell(store: Store, data: dict, *, recorded: bool = False) -> Cell:
+    """A cell as a body gives it: its place and its view's name. Its view's properties are
+    empty whatever the body says (influxd reads them from a key a cell does not have); only a
+    PATCH of the view sets them. `recorded`: the dashboard's own record keeps the name."""
+    name = typed(data, "name", str, "")
     return Cell(store.ids.next_id(), **{key: typed(data, key, int, 0) for key in PLACE},
-                view_name=typed(data, "name", str, ""), properties=properties)
+                view_name=name, recorded_name=name if recorded else None)
 
 
 def _dashboard(call: Call, action: str) -> Dashboard:
@@ -55,7 +55,8 @@ def post_dashboard(call: Call) -> Reply:
     find_org(call.store, org_id)
     dashboard = Dashboard(call.store.ids.next_id(), org_id, typed(data, "name", str, ""),
                           typed(data, "description", str, ""),
-                          [new_cell(call.store, cell) for cell in typed(data, "cells", list, [])])
+                          [new_cell(call.store, cell, recorded=True)
+                           for cell in typed(data, "cells", list, [])])
     call.store.dashboards.add(dashboard)
     return Reply(201, dashboard.to_json(with_views=True))
 
@@ -83,7 +84,8 @@ def patch_dashboard(call: Call) -> Reply:
     if name is None and description is None:
         raise ApiError(INVALID, "must update at least one attribute")
     if "cells" in data and data["cells"] is not None:
-        dashboard.cells = [new_cell(call.store, cell) for cell in typed(data, "cells", list)]
+        dashboard.cells = [new_cell(call.store, cell, recorded=True)
+                           for cell in typed(data, "cells", list)]
     dashboard.name = dashboard.name if name is None else name
     dashboard.description = dashboard.description if description is None else description
     _touched(dashboard)
@@ -103,7 +105,7 @@ def post_cell(call: Call) -> Reply:
     cell = new_cell(call.store, {key: data[key] for key in (*PLACE, "name") if key in data})
     dashboard.cells.append(cell)
     _touched(dashboard)
-    return Reply(201, cell.to_json(dashboard.id, with_view=True))
+    return Reply(201, cell.to_json(dashboard.id, with_view=False))
 
 
 def patch_cell(call: Call) -> Reply:
@@ -138,8 +140,9 @@ def patch_view(call: Call) -> Reply:
     cell = find_cell(dashboard, parse_id(call.params["cell"]))
     data = call.json_object()
     name, properties = typed(data, "name", str), typed(data, "properties", dict)
-    if properties is not None and not isinstance(properties.get("type"), str):
-        raise ApiError(INVALID, "unknown view properties type")
+    if properties is not None and properties.get("shape") != "chronograf-v2":
+        # influxd reads a view's type only under this shape (UnmarshalViewPropertiesJSON).
+        raise ApiError(INTERNAL, f"unknown shape {properties.get('shape') or ''}")
     if name is None and properties is None:
         raise ApiError(INVALID, "expected at least one attribute to be updated")
     cell.view_name = cell.view_name if name is None else name

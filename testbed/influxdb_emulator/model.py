@@ -167,6 +167,9 @@ def go_duration(seconds: int) -> str:
     return sign + "".join(f"{value}{unit}" for value, unit in parts if value)
 
 
+EMPTY_VIEW = {"shape": "empty"}  # a view's properties before any are given
+
+
 @dataclass
 class Cell:
     """A dashboard cell: its place on the grid, and its view (a name and properties)."""
@@ -177,14 +180,21 @@ class Cell:
     w: int = 0
     h: int = 0
     view_name: str = ""
-    properties: dict | None = None  # None until a view is given
+    properties: dict = field(default_factory=lambda: dict(EMPTY_VIEW))
+    # The view the dashboard's own record keeps: the name a dashboard POST gave the cell, never
+    # updated; a listing, or a GET without include=properties, shows it.
+    recorded_name: str | None = None
 
     def to_json(self, dashboard_id: str, with_view: bool) -> dict:
         body = {"id": self.id, "x": self.x, "y": self.y, "w": self.w, "h": self.h}
-        if with_view and self.properties is not None:
+        if with_view:
             body["properties"] = self.properties
-        if with_view and self.view_name:
-            body["name"] = self.view_name
+            if self.view_name:
+                body["name"] = self.view_name
+        elif self.recorded_name is not None:
+            body["properties"] = dict(EMPTY_VIEW)
+            if self.recorded_name:
+                body["name"] = self.recorded_name
         link = f"/api/v2/dashboards/{dashboard_id}/cells/{self.id}"
         return body | {"links": {"self": link, "view": f"{link}/view"}}
 

@@ -38,7 +38,8 @@ def check_unique(store: Store, variable: Variable) -> None:
     """No other variable of the org has the name, whatever its case."""
     if any(other.id != variable.id and other.name.casefold() == variable.name.casefold()
            for other in store.variables.in_org(variable.org_id)):
-        raise ApiError(CONFLICT, f"variable is not unique for key {variable.name.lower()}")
+        raise ApiError(CONFLICT, "variable is not unique for key "
+                                 f"{variable.org_id}{variable.name.lower()}")
 
 
 def _fields(call: Call) -> dict:
@@ -50,7 +51,9 @@ def _fields(call: Call) -> dict:
 
 
 def _variable(call: Call, action: str) -> Variable:
-    variable = or_not_found(call.store.variables.get(call.path_id()), "variable not found")
+    variable_id = call.path_id()
+    variable = or_not_found(call.store.variables.get(variable_id),
+                            f'variable not found for key "{variable_id}"')
     call.require(action, "variables", variable.org_id, variable.id)
     return variable
 
@@ -71,7 +74,9 @@ def list_variables(call: Call) -> Reply:
              else call.store.variables.by_id.values())
     visible = [variable.to_json() for variable in found
                if call.can(READ, "variables", variable.org_id, variable.id)]
-    return Reply(200, {"links": {"self": "/api/v2/variables"}, "variables": visible})
+    org = f"&orgID={call.arg('orgID')}" if call.arg("orgID") else ""
+    return Reply(200, {"variables": visible, "links": {
+        "self": f"/api/v2/variables?descending=false&limit=20&offset=0{org}"}})
 
 
 def get_variable(call: Call) -> Reply:
