@@ -178,8 +178,9 @@ def sync_cells(client: InfluxClient, path: str, live: list[dict], wanted: list[d
             changed = True
         if project(found.get("properties") or {}, cell["properties"]) != whole_number(
                 cell["properties"]):
+            # The provider host hands numbers over as floats; influxd refuses 2.0 for an int.
             client.patch(f"{path}/cells/{found['id']}/view",
-                         {"name": name, "properties": cell["properties"]})
+                         {"name": name, "properties": whole_number(cell["properties"])})
             changed = True
     return changed
 

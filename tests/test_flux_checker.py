@@ -1,4 +1,5 @@
-"""Every rendered task script, checked by InfluxData's own Flux parser and semantic analyser.
+"""Every rendered task script and dashboard query, checked by InfluxData's own Flux parser and
+semantic analyser (a dashboard query with the `v` record the InfluxDB UI passes set).
 
 All scripts go to the session's one Node process (the `flux_checker` fixture, loading the
 pinned @influxdata/flux-lsp-browser from node_modules, which `make test` installs with `npm ci`).
@@ -12,11 +13,13 @@ from typing import Any
 import pytest
 
 from flux import TaskSettings, TaskSpec, app_tasks, global_tasks
+from flux.dashboards import alert_cells, application_cells, application_choices, cluster_choices
 from flux.literals import flux_string
 from flux.render import TEMPLATES, environment
 from flux.settings import SlackRoute
 from flux.tasks import app_task_context
 from testbed.flux_checker import FluxChecker
+from testbed.influx.dashboards import Choices, with_choices
 
 ORDINARY_APPS = ["monitoring", "nublado", "argo-cd"]
 HOSTILE_APPS = [
@@ -104,6 +107,19 @@ TASK_CASES = {
 }
 
 
+# Each dashboard query as rendered, then with awkward settings and ignored bucket names (each
+# to be read as the ordinary one of the same shape).
+DASHBOARD_QUERIES = {
+    **{f"dashboard/{query.name}": query.flux
+       for query in [*application_cells(), *alert_cells(TaskSettings()), cluster_choices()]},
+    **{f"dashboard-hostile/{query.name}": query.flux for query in alert_cells(HOSTILE_SETTINGS)},
+    "dashboard/K8s_application": application_choices(
+        [f"ignored-{index}" for index in range(len(HOSTILE_APPS))]).flux,
+    "dashboard-hostile/K8s_application": application_choices(HOSTILE_APPS).flux,
+}
+VIEWER = Choices('x") |> drop() //', "summit ${x}")
+
+
 def _broken_restarts_script() -> str:
     """A copy of the real restarts template with one function name misspelt, rendered."""
     source = (TEMPLATES / "restarts.flux.j2").read_text()
@@ -116,6 +132,8 @@ def _broken_restarts_script() -> str:
 def _scripts() -> list[dict[str, str]]:
     scripts = [{"name": case_id, "flux": case.spec.flux} for case_id, case in TASK_CASES.items()]
     scripts.append({"name": "broken-template", "flux": _broken_restarts_script()})
+    scripts += [{"name": name, "flux": with_choices(flux, VIEWER)}
+                for name, flux in DASHBOARD_QUERIES.items()]
     scripts += [
         {"name": f"literal/{index}", "flux": f"value = {flux_string(value)}\n"}
         for index, value in enumerate(LITERAL_VALUES)
@@ -231,3 +249,17 @@ def test_flux_string_is_read_back_by_the_flux_parser_as_the_same_value(checked, 
     result = checked[f"literal/{index}"]
     assert result["valid"] is True
     assert _string(result["ast"]["body"][0]["init"]) == value
+
+
+@pytest.mark.parametrize("name", DASHBOARD_QUERIES)
+def test_dashboard_query_passes_the_flux_semantic_checker(checked, name):
+    result = checked[name]
+    assert result.get("error") is None
+    assert result["valid"] is True, DASHBOARD_QUERIES[name]
+
+
+@pytest.mark.parametrize("name", [name for name in DASHBOARD_QUERIES
+                                  if name.startswith("dashboard-hostile/")])
+def test_awkward_settings_and_ignored_names_change_no_dashboard_code(checked, name):
+    ordinary = name.replace("dashboard-hostile/", "dashboard/")
+    assert _shape(checked[name]["ast"]) == _shape(checked[ordinary]["ast"])

@@ -31,7 +31,14 @@ from testbed.influx.holdings import (
     tasks,
     writes,
 )
-from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket, scoped_token, set_secret
+from testbed.influx.seed import (
+    APPS,
+    HOST_BUCKET,
+    add_bucket,
+    delete_bucket,
+    scoped_token,
+    set_secret,
+)
 from testbed.influx.server import InfluxOrg
 from testbed.kubernetes.pods import Container, Pod
 from testbed.paths import REPO
@@ -48,11 +55,6 @@ TASK_TOKEN = marked("rubin-influx-tools: task management", STACK)
 
 
 # The org, as InfluxDB sees it.
-def delete_bucket(org: InfluxOrg, name: str) -> None:
-    bucket = org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id, "name": name})
-    org.server.api("DELETE", f"/api/v2/buckets/{bucket.json()['buckets'][0]['id']}")
-
-
 def app_task_names(*apps: str) -> set[str]:
     return {f"{app.capitalize()} {kind}" for app in apps for kind in APP_TASK_KINDS}
 

@@ -33,6 +33,14 @@ def add_bucket(org: InfluxOrg, name: str, retention_seconds: int = 0) -> dict:
     return response.json()
 
 
+def delete_bucket(org: InfluxOrg, name: str) -> None:
+    """Delete the org's bucket of that name, as an operator would; fails loudly."""
+    found = org.server.api("GET", "/api/v2/buckets", params={"orgID": org.id, "name": name})
+    found.raise_for_status()
+    org.server.api("DELETE", f"/api/v2/buckets/{found.json()['buckets'][0]['id']}"
+                   ).raise_for_status()
+
+
 def seed_monitored(org: InfluxOrg, apps: Iterable[str] = APPS,
                    app_retention_seconds: int = 0) -> InfluxOrg:
     """The org as the monitoring InfluxDB has it: the apps' buckets and the host-level bucket."""
