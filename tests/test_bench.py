@@ -57,13 +57,15 @@ def test_preview_reads_the_org_its_secret_keys_and_the_bucket_pages_and_writes_n
 
 def test_first_up_writes_each_object_once_and_lists_each_kind_once(run):
     # The program: org + secret keys + 2 bucket pages. The providers' adoption checks: 2 bucket
-    # pages, 1 DBRP listing, 1 authorization listing, 1 (empty) task page; nothing per object.
-    reads = PROGRAM + 2 + 1 + 1 + 1
+    # pages, 1 DBRP listing, 1 authorization listing, 1 (empty) task page, 1 variable listing,
+    # 1 (empty) dashboard listing; then the 2 dashboards each read once their views are set.
+    reads = PROGRAM + 2 + 1 + 1 + 1 + 1 + 1 + 2
     # 51 listed buckets mapped + 2 owned buckets and their mappings + the token + 3 tasks per app
-    # and the 4 org-wide tasks.
-    writes = 51 + 2 * 2 + 1 + (3 * APPS + 4)
-    assert measured(run, "up") == Counts(reads, writes) == expected(run, "up")
-    assert run["phases"]["up"]["steps"] == {"create": writes}
+    # and the 4 org-wide tasks + 2 variables + 2 dashboards.
+    objects = 51 + 2 * 2 + 1 + (3 * APPS + 4) + 2 + 2
+    views = 4 + 3  # influxd makes a new dashboard's views empty: each cell's is PATCHed
+    assert measured(run, "up") == Counts(reads, objects + views) == expected(run, "up")
+    assert run["phases"]["up"]["steps"] == {"create": objects}
 
 
 def test_up_with_nothing_changed_reads_the_org_its_secret_keys_and_the_bucket_pages_only(run):
@@ -79,15 +81,17 @@ def test_adding_a_bucket_writes_its_mapping_and_three_tasks_only(run):
 
 
 def test_refresh_lists_each_kind_once_instead_of_reading_each_resource(run):
-    # 2 bucket pages (56), 1 DBRP listing, 1 authorization listing, 2 task pages (157).
-    reads = program_run(run) + 2 + 1 + 1 + 2
+    # 2 bucket pages (56), 1 DBRP listing, 1 authorization listing, 2 task pages (157),
+    # 1 variable listing; the 2 dashboards are read each (their listing has no views).
+    reads = program_run(run) + 2 + 1 + 1 + 2 + 1 + 2
     assert measured(run, "refresh") == Counts(reads, writes=0) == expected(run, "refresh")
     assert set(run["phases"]["refresh"]["steps"]) == {"refresh-same"}
 
 
 def test_destroy_deletes_what_was_created_except_the_retained_buckets(run):
-    # 54 mappings + the token + 157 tasks; multiapp_ and alerted_ stay (retainBucketsOnDelete).
-    writes = 54 + 1 + (3 * (APPS + 1) + 4)
+    # 54 mappings + the token + 157 tasks + 2 variables + 2 dashboards; multiapp_ and alerted_
+    # stay (retainBucketsOnDelete).
+    writes = 54 + 1 + (3 * (APPS + 1) + 4) + 2 + 2
     assert measured(run, "destroy") == Counts(program_run(run), writes) == expected(run, "destroy")
 
 
