@@ -69,6 +69,11 @@ def status(value: Any) -> str | None:
     return None if value in STATUSES else f"must be 'active' or 'inactive', got {value!r}"
 
 
+def flux_script(value: str) -> str | None:
+    """A Flux script or query: any text but an empty one (its Flux is checked elsewhere)."""
+    return "must be Flux, got an empty script" if not value.strip() else None
+
+
 def boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
 

@@ -21,7 +21,7 @@ from pulumi.dynamic import CheckFailure, CreateResult, Resource
 from flux.options import script_problem
 from providers.base import InfluxProvider, secret_token, with_secret_outputs
 from providers.client import InfluxClient
-from providers.inputs import all_of, failures, influx_id, name, status, text
+from providers.inputs import all_of, failures, flux_script, influx_id, name, status, text
 from providers.listing import Loader
 
 PATH = "/api/v2/tasks"
@@ -29,14 +29,10 @@ EDITABLE = ("flux", "status", "description")
 
 
 # Schema and check.
-def script(value: str) -> str | None:
-    return "must be a Flux script, got an empty one" if not value.strip() else None
-
-
 RULES = {
     "org_id": influx_id,
     "name": name,
-    "flux": all_of(text, script),
+    "flux": all_of(text, flux_script),
     "status": status,
     "description": text,
 }

@@ -19,7 +19,7 @@ from pulumi.dynamic import CheckFailure, CreateResult, Resource
 
 from providers.base import InfluxProvider, secret_token, with_secret_outputs
 from providers.client import InfluxClient
-from providers.inputs import all_of, failures, influx_id, text
+from providers.inputs import all_of, failures, flux_script, influx_id, text
 from providers.listing import Loader
 
 PATH = "/api/v2/variables"
@@ -40,14 +40,10 @@ def variable_name(value: Any) -> str | None:
     return None
 
 
-def flux_query(value: str) -> str | None:
-    return "must be a Flux query, got an empty one" if not value.strip() else None
-
-
 RULES = {
     "org_id": influx_id,
     "name": variable_name,
-    "query": all_of(text, flux_query),
+    "query": all_of(text, flux_script),
     "description": text,
 }
 

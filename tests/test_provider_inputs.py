@@ -14,11 +14,14 @@ from testbed.engine.sdk import Unknown
 from testbed.influx.server import InfluxServer
 from testbed.provider_kinds import (
     BUCKET,
+    DASHBOARD,
     DBRP,
     OTHER_ID,
     TASK,
     TOKEN,
+    VARIABLE,
     Kind,
+    dashboard_cell,
     provider_host,
     task_flux,
 )
@@ -33,6 +36,10 @@ VALID = {
     TASK: {"org_id": ORG, "name": "t", "flux": task_flux("t"), "status": "active",
            "description": ""},
 }
+VALID[DASHBOARD] = {"org_id": ORG, "name": "Apps", "description": "",
+                   "cells": [dashboard_cell("one", 'from(bucket: "app")')]}
+VALID[VARIABLE] = {"org_id": ORG, "name": "app", "query": "buckets()", "description": ""}
+CELL = dashboard_cell("one", 'from(bucket: "app")')
 TWO_BLOCKS = task_flux("t") + 'option task = {name: "t", every: 1h}\n'
 CRON_AND_EVERY = 'option task = {name: "t", every: 1h, cron: "0 * * * *"}\n'
 
@@ -71,10 +78,20 @@ def host(influxdb: InfluxServer) -> Iterator[ProviderHost]:
                                                           "every"),
     (TASK, {"flux": CRON_AND_EVERY}, "flux", "cannot use both cron and every"),
     (TASK, {"flux": 'option task = {every: 1h}\n'}, "flux", "missing required option: name"),
-    (TASK, {"flux": "  \n"}, "flux", "empty one"),
+    (TASK, {"flux": "  \n"}, "flux", "empty script"),
     (TASK, {"name": "other"}, "flux", "names the task 't' in its option record, but the name "
                                       "input is 'other'"),
     (TASK, {"status": "running"}, "status", "'active' or 'inactive'"),
+    (DASHBOARD, {"name": " "}, "name", "non-empty string"),
+    (DASHBOARD, {"cells": [CELL, CELL]}, "cells", "unique names; 'one' repeat"),
+    (DASHBOARD, {"cells": [{**CELL, "w": 0}]}, "cells", "'one': w must be a whole number of at "
+                                                        "least 1"),
+    (DASHBOARD, {"cells": [{**CELL, "properties": {"type": "xy"}}]}, "cells",
+     "shape 'chronograf-v2' and a view type"),
+    (DASHBOARD, {"cells": [{"name": "one"}]}, "cells", "exactly h, name, properties, w, x, y"),
+    (VARIABLE, {"name": "K8s-application"}, "name", "must be a Flux identifier"),
+    (VARIABLE, {"name": "windowPeriod"}, "name", "reserve it"),
+    (VARIABLE, {"query": " "}, "query", "empty script"),
 ], ids=lambda value: value if isinstance(value, str) else str(value)[:30])
 def test_check_refuses_a_bad_input_naming_the_property_and_the_rule(
         host: ProviderHost, kind: Kind, change: dict, failed: str, reason: str):
@@ -90,6 +107,8 @@ def test_check_refuses_a_bad_input_naming_the_property_and_the_rule(
     (DBRP, {"default": True, "bucket_name": ""}),
     (TOKEN, {"description": "", "status": "active"}),
     (TASK, {"description": "", "status": "active"}),
+    (DASHBOARD, {"description": "", "cells": []}),
+    (VARIABLE, {"description": ""}),
 ], ids=str)
 def test_check_accepts_valid_inputs_and_fills_in_the_defaults(host: ProviderHost, kind: Kind,
                                                               defaults: dict):
