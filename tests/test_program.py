@@ -22,6 +22,7 @@ from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
 from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
+from testbed.influx.dashboards import dashboards, variables
 from testbed.influx.holdings import (
     WRITES,
     authorizations,
@@ -149,6 +150,18 @@ def test_a_new_app_bucket_gets_only_its_own_objects(engine, monitored_org, emula
     assert set(result.ops()) == {"create", "same"}
     assert Counter(method for method, _ in writes(emulator)) == {"POST": 4}
     assert any("new apps: sasquatch; removed apps: none" in line for line in result.log)
+
+
+def test_dashboards_false_removes_the_dashboards_and_their_variables_and_nothing_else(
+        engine, monitored_org):
+    succeeded(engine.up())
+    engine.config["rubin-influx-tools:dashboards"] = False
+
+    result = succeeded(engine.up())
+
+    assert sorted(result.names("delete")) == sorted(DASHBOARD_OBJECTS)
+    assert set(result.ops()) == {"delete", "same"}
+    assert dashboards(monitored_org) == {} and variables(monitored_org) == {}
 
 
 def test_a_removed_app_bucket_loses_only_its_own_objects(engine, monitored_org):
@@ -815,7 +828,8 @@ def org_operator_token(org: InfluxOrg) -> str:
     """A token of the org with what the program needs, that a test may delete."""
     me = org.server.api("GET", "/api/v2/me").json()["id"]
     return scoped_token(org, *((action, kind, None) for action in ("read", "write")
-                               for kind in ("buckets", "dbrp", "tasks", "authorizations")),
+                               for kind in ("buckets", "dbrp", "tasks", "authorizations",
+                                            "dashboards", "variables")),
                         ("read", "orgs", org.id), ("read", "secrets", None),
                         ("read", "users", me), ("write", "users", me))
 
