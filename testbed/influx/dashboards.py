@@ -6,11 +6,10 @@ range and the window period), rendered as an `option v = {...}` statement after 
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from flux.literals import flux_string
+from testbed.influx.holdings import flux_rows
 from testbed.influx.server import InfluxOrg
 
 
@@ -42,16 +41,7 @@ def with_choices(flux: str, choices: Choices) -> str:
 
 def run_query(org: InfluxOrg, flux: str) -> list[dict[str, str]]:
     """Every row of every table the query returns (CSV values, as strings); fails loudly."""
-    response = org.server.api("POST", "/api/v2/query", params={"orgID": org.id}, json={
-        "query": flux, "type": "flux", "dialect": {"header": True, "annotations": []}},
-        headers={"Accept": "application/csv"})
-    if response.status_code != 200:
-        raise AssertionError(f"query: {response.status_code} {response.text}\n{flux}")
-    rows = []
-    for block in response.text.replace("\r\n", "\n").split("\n\n"):
-        if block.strip():
-            rows += list(csv.DictReader(io.StringIO(block)))
-    return rows
+    return [values for values, _ in flux_rows(org, flux)]
 
 
 def dashboards(org: InfluxOrg) -> dict[str, dict]:

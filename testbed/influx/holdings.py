@@ -69,12 +69,23 @@ def writes(server: InfluxServer) -> list[tuple[str, str]]:
 
 def series(org: InfluxOrg, bucket: str, since: str = "-1h") -> set[Series]:
     """Every series of the bucket with a point since `since`, read with a Flux query."""
-    response = org.server.api(
-        "POST", "/api/v2/query", params={"org": org.name},
-        json={"query": f"from(bucket: {flux_string(bucket)}) |> range(start: {since})",
-              "dialect": {"annotations": ["datatype"]}})
-    response.raise_for_status()
-    found, types, header = set(), [], []
+    found = set()
+    for values, types in flux_rows(
+            org, f"from(bucket: {flux_string(bucket)}) |> range(start: {since})"):
+        tags = tuple(sorted((key, value) for key, value in values.items()
+                            if key not in NOT_TAGS and value != ""))
+        found.add(Series(values["_measurement"], tags, values["_field"], types["_value"]))
+    return found
+
+
+def flux_rows(org: InfluxOrg, flux: str) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """Every row of every table the Flux query returns: its values by column (as the CSV has
+    them) and each column's type (`#datatype`); the server's error, with the query, if it fails."""
+    response = org.server.api("POST", "/api/v2/query", params={"org": org.name},
+                              json={"query": flux, "dialect": {"annotations": ["datatype"]}})
+    if response.status_code != 200:
+        raise AssertionError(f"query: {response.status_code} {response.text}\n{flux}")
+    rows, types, header = [], [], []
     for row in csv.reader(io.StringIO(response.text)):
         if not row or not any(row):
             header = []
@@ -83,9 +94,6 @@ def series(org: InfluxOrg, bucket: str, since: str = "-1h") -> set[Series]:
         elif not header:
             header = row
         else:
-            values = dict(zip(header, row, strict=True))
-            tags = tuple(sorted((key, value) for key, value in values.items()
-                                if key not in NOT_TAGS and value != ""))
-            found.add(Series(values["_measurement"], tags, values["_field"],
-                             types[header.index("_value")]))
-    return found
+            rows.append((dict(zip(header, row, strict=True)),
+                         dict(zip(header, types, strict=True))))
+    return rows
