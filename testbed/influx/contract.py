@@ -70,12 +70,20 @@ DISAGREEMENTS = (
                  "bytes, a DBRP database over 32735) is a 413 \"key too large\"", _answers(
                      ("POST", "/buckets", 413), ("PATCH", "/buckets/{bucketID}", 413),
                      ("POST", "/dbrps", 413))),
+    Disagreement("13. Dashboards and variables as the source renders them: a view's lists and "
+                 "axes are null until set (Go nil slices), a new view is {shape: empty}, a "
+                 "variable's selected is null, a dashboard matches both of the contract's "
+                 "answer shapes; view properties without shape chronograf-v2 are a 500, a "
+                 "PATCH of a variable without content a 400, a taken variable name a 422",
+                 _answers(("PATCH", "/dashboards/{dashboardID}/cells/{cellID}/view", 500),
+                          ("PATCH", "/variables/{variableID}", 400),
+                          ("POST", "/variables", 422))),
 )
 UNDOCUMENTED = frozenset().union(*(d.undocumented for d in DISAGREEMENTS))
 
 
 def _repaired(spec: dict) -> dict:
-    """The contract with its two defects mended so a validator can use it.
+    """The contract with its defects mended so a validator can use it.
 
     DBRPGet says `required: true` on a property (not valid OpenAPI; openapi-core crashes on
     it), and /ping types X-Influxdb-Version as an integer (disagreement 10).
@@ -84,7 +92,29 @@ def _repaired(spec: dict) -> dict:
     for method in ("get", "head"):
         headers = spec["paths"]["/ping"][method]["responses"]["204"]["headers"]
         headers["X-Influxdb-Version"]["schema"] = {"type": "string"}
+    _loosen_dashboards(spec)
     return spec
+
+
+def _loosen_dashboards(spec: dict) -> None:
+    """Disagreement 13: a view's properties as Go's zero values leave them (null, ""), the
+    empty view, and the dashboard answers' oneOf read as anyOf (both shapes match one)."""
+    schemas = spec["components"]["schemas"]
+    schemas["Variable"]["properties"]["selected"]["nullable"] = True
+    zero = {"type": "string", "enum": ["", None], "nullable": True}
+    for name, schema in schemas.items():
+        if name.endswith("ViewProperties") or name == "LinePlusSingleStatProperties":
+            # Go's zero values: a nil slice or map is null, an unset string "" (enums too).
+            schema["properties"] = {key: {"anyOf": [value, zero]}
+                                    for key, value in schema.get("properties", {}).items()}
+    empty = {"type": "object", "properties": {"shape": {"type": "string", "enum": ["empty"]}},
+             "required": ["shape"], "additionalProperties": False}
+    schemas["ViewProperties"] = {"anyOf": [*schemas["ViewProperties"]["oneOf"], empty]}
+    for path, method, status in (("/dashboards", "post", "201"),
+                                 ("/dashboards/{dashboardID}", "get", "200")):
+        content = spec["paths"][path][method]["responses"][status]["content"]
+        content["application/json"]["schema"] = {
+            "anyOf": content["application/json"]["schema"]["oneOf"]}
 
 
 @dataclass(frozen=True)
