@@ -44,3 +44,5 @@ bench: setup tools
 	$(BENCH) --engine real --server emulator --buckets 10 100 1000
 	$(BENCH) --engine real --server real --buckets 10 100 1000
 	$(BENCH) --engine real-checkpoints --server emulator --buckets 10 100
+	$(BENCH) --steady-state --buckets 10 100 1000 --pods 5
+	$(BENCH) --steady-state --buckets 10 100 --pods 50

@@ -223,7 +223,13 @@ def memory(runs: list[dict]) -> list[str]:
             f"{MEMORY_LIMIT_MB} MB. The emulator is not included in that figure.", ""]
 
 
+def is_steady(run: dict) -> bool:
+    return run.get("phase") == "steady"
+
+
 def render(runs: list[dict], notes: str) -> str:
+    steady = [run for run in runs if is_steady(run)]
+    runs = [run for run in runs if not is_steady(run)]
     today = datetime.date.today().isoformat()
     lines = [
         "# Benchmark: API requests, time and memory as the organization grows", "",
@@ -251,7 +257,7 @@ def render(runs: list[dict], notes: str) -> str:
     for run in runs:
         lines += measurements(run)
     lines += (count_targets(runs) + both_servers(runs) + floor_targets(runs) + cpu_split(runs)
-              + growth(runs) + memory(runs))
+              + growth(runs) + memory(runs) + steady_report(steady))
     return "\n".join([*lines, NOTES_MARKER, notes.strip("\n"), ""])
 
 
@@ -264,11 +270,22 @@ def kept_notes(path: Path) -> str:
 
 
 def write_report(path: Path, runs: list[dict]) -> None:
+    """The report, and beside it the steady state's plot (PLOT) when there are steady runs."""
     path.write_text(render(runs, kept_notes(path)))
+    steady = [run for run in runs if is_steady(run)]
+    if steady:
+        from bench.plot import plot_steady  # matplotlib: a dev dependency, for this only
+        plot_steady(steady, path.with_name(PLOT))
 
 
 def _commands(runs: list[dict]) -> list[str]:
     commands = []
+    steady = [run for run in runs if is_steady(run)]
+    runs = [run for run in runs if not is_steady(run)]
+    if steady:
+        sizes = " ".join(str(size) for size in sorted({run["buckets"] for run in steady}))
+        pods = " ".join(str(size) for size in sorted({run["pods"] for run in steady}))
+        commands.append(f"bench/run.py --steady-state --buckets {sizes} --pods {pods}")
     for (engine, server), group in groupby(sorted(runs, key=setting), key=setting):
         sizes = " ".join(str(run["buckets"]) for run in group)
         commands.append(f"bench/run.py --engine {engine} --server {SERVER_OPTIONS[server]} "
@@ -286,3 +303,95 @@ def _optional_seconds(value: float | None) -> str:
 
 def _optional_mb(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
+
+
+# The steady state (bench/steady.py).
+PLOT = "steady_state.png"
+STEADY_TARGET_APPS, STEADY_TARGET_PODS, STEADY_TARGET_SHARE = 100, 5, 0.01
+
+
+def steady_title(run: dict) -> str:
+    return (f"{run['buckets']} apps of {run['pods']} pods on the real influxd, "
+            f"{run['cycles']} cycles, load average {_load(run)}")
+
+
+def steady_measurements(run: dict) -> list[str]:
+    """One row per task kind and one for them all: influxd's CPU per cycle, run durations,
+    points written, the share of one core at the default schedule."""
+    kinds = run["kinds"]
+    rows = [(name, kind["template"], kind["tasks"], kind["runs"], f"{kind['cpu_per_cycle']:.3f}",
+             f"{kind['run_p50']:.3f}", f"{kind['run_p95']:.3f}", kind["multiapp_points"],
+             kind["alerted_points"], _percent(kind["core_share"]))
+            for name, kind in kinds.items()]
+    rows.append(("all", "", sum(kind["tasks"] for kind in kinds.values()),
+                 sum(kind["runs"] for kind in kinds.values()),
+                 f"{sum(kind['cpu_per_cycle'] for kind in kinds.values()):.3f}", "", "",
+                 sum(kind["multiapp_points"] for kind in kinds.values()),
+                 sum(kind["alerted_points"] for kind in kinds.values()),
+                 f"**{_percent(run['core_share'])}**"))
+    return [f"### {steady_title(run)}", "", *table(
+        ("task kind", "template", "tasks", "runs", "influxd CPU s per cycle", "run p50 s",
+         "run p95 s", "points to multiapp_", "points to alerted_", "share of one core"), rows),
+            "", f"Points fed: {run['points_fed']}. Forcing a run of a task that does nothing "
+            f"cost influxd {run['forcing_cpu_per_run'] * 1000:.1f} ms of CPU, taken off each "
+            "kind's figure per run (with it, the share of one core would be "
+            f"{_percent(run['core_share_with_forcing'])}); "
+            f"influxd idled at {_percent(run['idle_core_share'])} of a core before the cycles.",
+            ""]
+
+
+def steady_report(runs: list[dict]) -> list[str]:
+    if not runs:
+        return []
+    lines = [
+        "## Steady state: what the tasks cost the influxd they watch", "",
+        "Each size runs on a fresh real influxd (`bench/steady.py`): an org of that many app "
+        "buckets, each fed 10 minutes (two check periods) of what Telegraf writes every 10 s for "
+        "that many pods of 2 containers (kube_inventory's and the kubelet input's "
+        "`kubernetes_pod_container`, in the test bed's shapes), then kept fed; in each app one "
+        "container restarts every 5 minutes, one waits in CrashLoopBackOff and one runs at 95% "
+        "of its CPU limit. The program is deployed with the real CLI, then every task is forced "
+        "to run once per cycle, one task kind at a time, 8 forced side by side. influxd's CPU "
+        "seconds (from /proc) from the first run forced to the last one finished (influxd's "
+        "own count of finished runs, from /metrics), less what forcing a run of a task that "
+        "does nothing costs it, are the kind's cost; the median over the cycles is shown. The "
+        "share of one core is that cost over the kind's period at the default schedule "
+        "(`checkEvery` 5m for the app tasks, `notifyEvery` 1m for the notifiers). Points "
+        "written are counted in the buckets over all cycles (a finding written again onto the "
+        "same point counts once).",
+        "", f"![influxd CPU seconds per cycle against apps, by task kind]({PLOT})", ""]
+    for run in runs:
+        lines += steady_measurements(run)
+    return lines + steady_targets(runs)
+
+
+def steady_targets(runs: list[dict]) -> list[str]:
+    """The share of a core at the target size, and the growth in apps and in pods."""
+    by_size = {(run["buckets"], run["pods"]): run for run in runs}
+    rows = []
+    for (apps, pods), run in sorted(by_size.items()):
+        cpu = _cycle_cpu(run)
+        if (apps, pods) == (STEADY_TARGET_APPS, STEADY_TARGET_PODS):
+            rows.append((f"{apps} apps of {pods} pods", "share of one core",
+                         _percent(run["core_share"]), f"at most {_percent(STEADY_TARGET_SHARE)}",
+                         _verdict(run["core_share"] <= STEADY_TARGET_SHARE)))
+        for grown, what in (((apps * 10, pods), "apps"), ((apps, pods * 10), "pods")):
+            if grown in by_size:
+                ratio = _cycle_cpu(by_size[grown]) / cpu if cpu else float("inf")
+                rows.append((f"{apps} → {grown[0]} apps, {pods} → {grown[1]} pods",
+                             f"CPU per cycle, ten times the {what}", f"{ratio:.1f} times",
+                             f"at most {GROWTH_LIMIT} times", _verdict(ratio <= GROWTH_LIMIT)))
+    return ["### Steady-state targets", "", *table(("size", "figure", "measured", "target",
+                                                    "verdict"), rows), ""]
+
+
+def _cycle_cpu(run: dict) -> float:
+    return sum(kind["cpu_per_cycle"] for kind in run["kinds"].values())
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.2f}%"
+
+
+def _load(run: dict) -> str:
+    return " to ".join(f"{value:.1f}" for value in run["load_average"])

@@ -1,5 +1,6 @@
 """`python bench/run.py --buckets N [N ...] [--engine standin|real|real-checkpoints]
-[--server emulator|real] [--json] [--report FILE]`
+[--server emulator|real] [--json] [--report FILE]`, or
+`python bench/run.py --steady-state --buckets N [N ...] --pods P [P ...] [--cycles C] ...`
 
 For each N: a fresh server (the emulator, or with `--server real` the real influxd built by
 `make tools`), an org with N application buckets, and the phases of bench/phases.py under the
@@ -10,6 +11,12 @@ with --json, one JSON object per run, one a line). With --report, the runs are k
 beside the report (RESULTS.md → results.json), replacing earlier runs of the same engine, server
 and size, and the report is written from all of them, so one report gathers several invocations.
 Progress goes to stderr.
+
+With --steady-state, the deploy phases are not run: for each N and P, a fresh real influxd, an
+org of N application buckets fed with data for P pods of 2 containers each, the program deployed
+with the real CLI, and every task run once per cycle (bench/steady.py): the server's CPU seconds
+per cycle by task kind, the runs' durations, the points the tasks wrote, and the share of one
+core the monitoring takes at its default schedule. Kept beside the deploy runs, by N and P.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.phases import ENGINES, benchmark, floor
-from bench.report import measurements, write_report
+from bench.report import measurements, steady_measurements, write_report
+from bench.steady import steady_state
 from testbed.influx.influxd import start_server
 from testbed.influx.server import create_org
 
@@ -49,11 +57,22 @@ def run_size(apps: int, engine: str, server_kind: str) -> dict:
     return run
 
 
+def run_steady(apps: int, pods: int, cycles: int) -> dict:
+    server = start_server("influxd")
+    try:
+        org = create_org(server, prefix="bench")
+        return steady_state(server, org, apps, pods, cycles,
+                            progress=lambda line: progress(f"steady state: {line}"))
+    finally:
+        server.stop()
+
+
 def kept_runs(path: Path, replaced: list[dict]) -> list[dict]:
-    """The runs stored at `path`, less those of the same engine, server and size as `replaced`,
-    then `replaced`, ordered by engine, server and size."""
+    """The runs stored at `path`, less those of the same kind (deploy or steady), engine, server,
+    size and pods as `replaced`, then `replaced`, ordered the same way."""
     def key(run: dict) -> tuple:
-        return run["engine"], run["server"], run["buckets"]
+        return (run.get("phase", "deploy"), run["engine"], run["server"], run["buckets"],
+                run.get("pods", 0))
     stored = json.loads(path.read_text()) if path.exists() else []
     new = {key(run) for run in replaced}
     return sorted([run for run in stored if key(run) not in new] + replaced, key=key)
@@ -68,11 +87,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "real-checkpoints: the CLI writing the state after every step")
     parser.add_argument("--server", choices=tuple(SERVERS), default="emulator",
                         help="the emulator, or the real influxd")
+    parser.add_argument("--steady-state", action="store_true",
+                        help="measure the deployed tasks' cost on the real influxd instead of "
+                             "the deploy phases")
+    parser.add_argument("--pods", type=int, nargs="+", default=[5], metavar="P",
+                        help="with --steady-state: pods per app (2 containers each)")
+    parser.add_argument("--cycles", type=int, default=3,
+                        help="with --steady-state: times every task runs")
     parser.add_argument("--json", action="store_true", help="print JSON, one object per run")
     parser.add_argument("--report", type=Path, help="write the markdown report to this file")
     args = parser.parse_args(argv)
     if any(apps < 1 for apps in args.buckets):
         parser.error("--buckets: every N must be at least 1")
+    if args.steady_state and (min(args.pods) < 3 or args.cycles < 1):
+        parser.error("--steady-state: every P must be at least 3 (the troubled pods of each app) "
+                     "and --cycles at least 1")
     return args
 
 
@@ -80,6 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     runs = []
     for apps in args.buckets:
+        if args.steady_state:
+            for pods in args.pods:
+                runs.append(run := run_steady(apps, pods, args.cycles))
+                print(json.dumps(run) if args.json else "\n".join(steady_measurements(run)),
+                      flush=True)
+            continue
         run = run_size(apps, args.engine, SERVERS[args.server])
         runs.append(run)
         print(json.dumps(run) if args.json else "\n".join(measurements(run)), flush=True)

@@ -13,6 +13,7 @@ Pod and container data comes from the real Telegraf (`observe`), as the clusters
 
 from __future__ import annotations
 
+import datetime
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ class Run:
     task: str
     status: str
     log: list[str]
+    seconds: float | None = None  # from the run's startedAt to its finishedAt, as influxd says
 
 
 @dataclass
@@ -74,7 +76,11 @@ class Monitoring:
         return self.telegraf
 
     def run(self, name: str) -> Run:
-        """Run the task now and wait for it to finish: its status and log.
+        """Run the task now and wait for it to finish: its status and log."""
+        return await_run(self.org, name, self.force(name))
+
+    def force(self, name: str) -> str:
+        """Queue a run of the task now: the run's API path, to await it by.
 
         A forced run's now() is its start to the second, and its look-backs end before now():
         runs of one task start in different seconds, as scheduled ones do, and every run starts
@@ -84,7 +90,7 @@ class Monitoring:
         start = max(math.floor(previous) + 1 if previous else 0, math.floor(self.written) + 1)
         time.sleep(max(0.0, start - time.time()))
         self.last_run[name] = time.time()
-        return run_task(self.org, name, self.task_ids[name])
+        return force_run(self.org, self.task_ids[name])
 
     def check(self) -> list[Post]:
         """One round of the schedule: the app tasks side by side, then the org-wide ones (the
@@ -93,12 +99,33 @@ class Monitoring:
         app_tasks = [name for name in self.task_ids if not name.startswith("_")]
         org_tasks = [name for name in self.task_ids if name.startswith("_")]
         for stage in (app_tasks, org_tasks):
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                runs = list(pool.map(self.run, stage))
-            for run in runs:
-                if run.status != "success":
-                    raise RunFailed(f"task {run.task!r} {run.status}:\n" + "\n".join(run.log))
+            self.run_all(stage)
         return self.slack.posts[before:]
+
+    def run_all(self, names: list[str]) -> list[Run]:
+        """Run the named tasks side by side, as the scheduler would run tasks due together:
+        their runs, once every one has finished; RunFailed if one did not succeed."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return succeeded(list(pool.map(self.run, names)))
+
+    def force_all(self, names: list[str]) -> dict[str, str]:
+        """Queue a run of each named task, 8 at a time: the runs' API paths by task name."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return dict(zip(names, pool.map(self.force, names), strict=True))
+
+    def await_all(self, run_paths: dict[str, str]) -> list[Run]:
+        """Await the forced runs (paths by task name): as `run_all`."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return succeeded(list(pool.map(lambda item: await_run(self.org, *item),
+                                           run_paths.items())))
+
+
+def succeeded(runs: list[Run]) -> list[Run]:
+    """The runs, if every one succeeded; else RunFailed with the first failure's log."""
+    for run in runs:
+        if run.status != "success":
+            raise RunFailed(f"task {run.task!r} {run.status}:\n" + "\n".join(run.log))
+    return runs
 
 
 def watch_deployed(org: InfluxOrg, slack: FakeSlack, settings: TaskSettings,
@@ -138,20 +165,30 @@ def task_inputs(org: InfluxOrg, spec: TaskSpec) -> dict:
 
 def run_task(org: InfluxOrg, name: str, task_id: str) -> Run:
     """Force a run of the inactive task and wait until it ends: its status and log lines."""
+    return await_run(org, name, force_run(org, task_id))
+
+
+def force_run(org: InfluxOrg, task_id: str) -> str:
+    """Queue a run of the inactive task: the run's API path."""
     _set_status(org, task_id, "active")
     try:
         response = org.server.api("POST", f"/api/v2/tasks/{task_id}/runs", json={})
     finally:
         _set_status(org, task_id, "inactive")
     response.raise_for_status()
-    run_path = f"/api/v2/tasks/{task_id}/runs/{response.json()['id']}"
+    return f"/api/v2/tasks/{task_id}/runs/{response.json()['id']}"
+
+
+def await_run(org: InfluxOrg, name: str, run_path: str) -> Run:
+    """Wait until the run of task `name` ends: its status, log lines and duration; RunFailed
+    if it has not ended within RUN_SECONDS."""
     deadline = time.monotonic() + RUN_SECONDS
-    while (status := _run_status(org, run_path)) not in DONE:
+    while (status := (run := _run_of(org, run_path)).get("status", "moving")) not in DONE:
         if time.monotonic() > deadline:
             raise RunFailed(f"task {name!r} still {status} after {RUN_SECONDS} s")
         time.sleep(0.05)
     logs = org.server.api("GET", run_path + "/logs").json().get("events", [])
-    return Run(name, status, [event["message"] for event in logs])
+    return Run(name, status, [event["message"] for event in logs], _run_seconds(run))
 
 
 def _set_status(org: InfluxOrg, task_id: str, status: str) -> None:
@@ -159,11 +196,20 @@ def _set_status(org: InfluxOrg, task_id: str, status: str) -> None:
     response.raise_for_status()
 
 
-def _run_status(org: InfluxOrg, run_path: str) -> str:
-    """The run's status; "moving" while influxd has it neither in memory nor in its `_tasks`
+def _run_of(org: InfluxOrg, run_path: str) -> dict:
+    """The run as influxd has it; {} while it has it neither in memory nor in its `_tasks`
     bucket yet (it answers 404 for the moment a finished run takes to be written there)."""
     response = org.server.api("GET", run_path)
     if response.status_code == 404:
-        return "moving"
+        return {}
     response.raise_for_status()
-    return response.json()["status"]
+    return response.json()
+
+
+def _run_seconds(run: dict) -> float | None:
+    """How long the run ran, from its startedAt and finishedAt (None when either is missing)."""
+    if not (run.get("startedAt") and run.get("finishedAt")):
+        return None
+    started, finished = (datetime.datetime.fromisoformat(run[key])
+                         for key in ("startedAt", "finishedAt"))
+    return (finished - started).total_seconds()

@@ -7,6 +7,9 @@ plan (50 apps, `roundtable_internal_`, `_monitoring` and `_tasks`) and the pagin
 page, tasks 500, a listing ends at an empty page), and must also equal what bench/targets.py
 derives from the program's own plan, which the report checks at every size. Times and memory are
 reported by the benchmark, never asserted.
+
+Then the steady state (bench/steady.py) on the real influxd at 3 apps of 3 pods, one cycle: the
+runs of each task kind and the findings each writes and posts, counted.
 """
 
 from __future__ import annotations
@@ -14,7 +17,16 @@ from __future__ import annotations
 import pytest
 
 from bench.phases import PHASES, benchmark, floor
-from bench.report import NOTES_MARKER, count_targets, cpu_model, render, write_report
+from bench.report import (
+    NOTES_MARKER,
+    PLOT,
+    count_targets,
+    cpu_model,
+    render,
+    steady_title,
+    write_report,
+)
+from bench.steady import steady_state
 from bench.targets import Counts, expected_counts
 from testbed.influx.server import InfluxServer, create_org, delete_org
 
@@ -118,3 +130,50 @@ def test_report_checks_the_targets_and_keeps_the_hand_written_notes(run, tmp_pat
     assert counts.count("| met |") == len(PHASES) and "**missed**" not in counts
     assert ("## The real CLI against the floor" in text) == ("floor" in run)
     assert text.endswith(f"{NOTES_MARKER}\nWhy up costs what it does.\n")
+
+
+# The steady state: every task run once per cycle over data for a few pods per app.
+STEADY_APPS, STEADY_PODS, CYCLES = 3, 3, 1
+
+
+@pytest.fixture(scope="module")
+def steady(influxdb: InfluxServer) -> dict:
+    """Its tests ask for `influxd` too: the emulator runs no Flux, so they run on influxd only."""
+    org = create_org(influxdb, prefix="bench")
+    try:
+        return steady_state(influxdb, org, STEADY_APPS, STEADY_PODS, CYCLES)
+    finally:
+        delete_org(org)
+
+
+def test_the_steady_state_runs_every_task_of_every_kind_once_per_cycle(steady, influxd):
+    runs = {name: kind["runs"] for name, kind in steady["kinds"].items()}
+    assert runs == {"restarts": STEADY_APPS, "state_checks": STEADY_APPS,
+                    "cpu_checks": STEADY_APPS, "notify restarts": 1, "notify state_checks": 1,
+                    "notify cpu_checks": 1, "notify disk_checks": 1}
+
+
+def test_the_steady_state_finds_each_apps_troubled_containers_and_posts_each_finding_once(
+        steady, influxd):
+    kinds = steady["kinds"]
+    # One container of each app restarts every 5 minutes: once or twice in a 10-minute look-back.
+    restarts = kinds["restarts"]["multiapp_points"]
+    assert STEADY_APPS <= restarts <= 2 * STEADY_APPS
+    # One waits in CrashLoopBackOff, one runs at 95% of its CPU limit.
+    assert kinds["state_checks"]["multiapp_points"] == STEADY_APPS
+    assert kinds["cpu_checks"]["multiapp_points"] == STEADY_APPS
+    posted = {name: kind["alerted_points"] for name, kind in kinds.items()}
+    assert posted == {"restarts": 0, "state_checks": 0, "cpu_checks": 0,
+                      "notify restarts": restarts, "notify state_checks": STEADY_APPS,
+                      "notify cpu_checks": STEADY_APPS, "notify disk_checks": 0}
+
+
+def test_the_steady_state_report_gives_each_kinds_cost_and_plots_it(steady, influxd,
+                                                                     tmp_path):
+    report = tmp_path / "RESULTS.md"
+    write_report(report, [steady])
+    text = report.read_text()
+    assert f"### {steady_title(steady)}" in text
+    for name in steady["kinds"]:
+        assert f"| {name} |" in text
+    assert (tmp_path / PLOT).read_bytes().startswith(b"\x89PNG")

@@ -31,9 +31,19 @@ class Series:
         return frozenset(key for key, _ in self.tags)
 
 
+TASK_PAGE = 500  # the most influxd answers in one page
+
+
 def tasks(org: InfluxOrg) -> list[dict]:
-    return org.server.api("GET", "/api/v2/tasks",
-                          params={"orgID": org.id, "limit": 500}).json()["tasks"]
+    """Every task of the org, page after page (an org of 1000 apps holds over 3000)."""
+    found: list[dict] = []
+    while True:
+        after = {"after": found[-1]["id"]} if found else {}
+        params = {"orgID": org.id, "limit": TASK_PAGE, **after}
+        page = org.server.api("GET", "/api/v2/tasks", params=params).json()["tasks"]
+        found += page
+        if len(page) < TASK_PAGE:
+            return found
 
 
 def stored_mappings(org: InfluxOrg) -> list[dict]:

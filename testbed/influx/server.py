@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from testbed.paths import REPO
 
@@ -53,13 +54,16 @@ class InfluxServer:
                        if not entry["path"].startswith("/_emulator")]
             return methods.count("GET"), len(methods) - methods.count("GET")
         counts = Counter()
-        metrics = requests.get(self.url + "/metrics", timeout=10).text
-        for family in text_string_to_metric_families(metrics):
-            for sample in family.samples:
-                if (sample.name == "http_api_requests_total"
-                        and sample.labels["path"].startswith("/api/")):
-                    counts[sample.labels["method"] == "GET"] += int(sample.value)
+        for sample in self.metric_samples("http_api_requests_total"):
+            if sample.labels["path"].startswith("/api/"):
+                counts[sample.labels["method"] == "GET"] += int(sample.value)
         return counts[True], counts[False]
+
+    def metric_samples(self, name: str) -> list[Sample]:
+        """The samples of one of influxd's Prometheus metrics, as /metrics gives them now."""
+        metrics = requests.get(self.url + "/metrics", timeout=10).text
+        return [sample for family in text_string_to_metric_families(metrics)
+                for sample in family.samples if sample.name == name]
 
     # Emulator controls (see testbed/influxdb_emulator): no auth, loopback only.
     def request_log(self) -> list[dict]:
