@@ -41,9 +41,9 @@ from flux.tasks import APP_KINDS, GLOBAL_KINDS, kinds_on, task_name
 from testbed.alerts import RUN_SECONDS, Monitoring, Run, watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.processes import cpu_seconds_of
+from testbed.influx.points import Point, disk_sample, write
 from testbed.influx.seed import HOST_BUCKET, set_secret
 from testbed.influx.server import REPO, InfluxOrg, InfluxServer
-from testbed.influx.telegraf import Container, Point, disk_sample, write
 from testbed.slack import FakeSlack
 
 SAMPLE_SECONDS = 10  # Telegraf's default interval
@@ -55,6 +55,7 @@ QUIET_CPU = 0.05  # influxd is quiet below this share of a core
 QUIET_SECONDS = 120  # ... or after this long, whatever it does
 CPU_LIMIT_MILLICPU = 500
 NS = 10**9
+STATE_CODES = {"running": 0, "terminated": 1, "waiting": 2}  # kube_inventory's state_code
 LIMITS = {"resource_limits_millicpu_units": CPU_LIMIT_MILLICPU,
           "resource_requests_millicpu_units": CPU_LIMIT_MILLICPU // 5,
           "resource_limits_memory_bytes": 512 * 2**20,
@@ -116,25 +117,34 @@ class Feed:
         points = []
         for pod in range(self.pods):
             for index, name in enumerate(CONTAINERS):
-                container = Container("summit", app, f"{app}-{pod:03d}", name,
-                                      node=f"node-{pod % 8}")
+                tags = {"cluster": "summit", "namespace": app, "pod_name": f"{app}-{pod:03d}",
+                        "container_name": name, "node_name": f"node-{pod % 8}"}
                 trouble = TROUBLE.get((pod, index), "")
-                points.append(container.sample(
-                    seconds_ago, restarts=at // RESTART_SECONDS if trouble == "restarts" else 0,
-                    state="waiting" if trouble == "crash loop" else "running",
-                    reason="CrashLoopBackOff" if trouble == "crash loop" else "",
-                    extra=LIMITS))
+                points.append(inventory_sample(
+                    tags, seconds_ago,
+                    restarts=at // RESTART_SECONDS if trouble == "restarts" else 0,
+                    waiting="CrashLoopBackOff" if trouble == "crash loop" else ""))
                 busy = 0.95 if trouble == "busy" else 0.2
-                points.append(kubelet_sample(container, seconds_ago,
+                points.append(kubelet_sample(tags, seconds_ago,
                                              int(busy * CPU_LIMIT_MILLICPU * 1e6)))
         return points
 
 
-def kubelet_sample(container: Container, seconds_ago: float, nanocores: int) -> Point:
+def inventory_sample(tags: dict[str, str], seconds_ago: float, restarts: int,
+                     waiting: str) -> Point:
+    """What Telegraf's kube_inventory input writes for a container of a running pod: running,
+    or waiting for the `waiting` reason."""
+    state = "waiting" if waiting else "running"
+    fields = {"restarts_total": restarts, "state_code": STATE_CODES[state], **LIMITS,
+              **({"state_reason": waiting} if waiting else {})}
+    return Point("kubernetes_pod_container",
+                 {**tags, "image": f"ghcr.io/lsst-sqre/{tags['namespace']}", "version": "1.0.0",
+                  "phase": "Running", "state": state,
+                  "readiness": "unready" if waiting else "ready"}, fields, seconds_ago)
+
+
+def kubelet_sample(tags: dict[str, str], seconds_ago: float, nanocores: int) -> Point:
     """What Telegraf's kubernetes (kubelet) input writes for a container: its use, no state."""
-    tags = {"cluster": container.cluster, "namespace": container.namespace,
-            "pod_name": container.pod, "container_name": container.name,
-            "node_name": container.node}
     fields = {"cpu_usage_nanocores": nanocores, "cpu_usage_core_nanoseconds": 10**12,
               "memory_usage_bytes": 200 * 2**20, "memory_working_set_bytes": 150 * 2**20,
               "memory_rss_bytes": 100 * 2**20, "memory_page_faults": 1000,
@@ -255,6 +265,7 @@ def steady_state(server: InfluxServer, org: InfluxOrg, apps: int, pods: int, cyc
         idle = []
         for cycle in range(cycles):
             feed.catch_up()
+            monitoring.written = time.time()  # runs start after it, to read what it wrote
             idle.append(influxd.quiet())
             for kind in kinds(settings, names):
                 _run_kind(org, monitoring, influxd, kind, forcing, measured[kind.name])
