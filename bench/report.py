@@ -348,7 +348,8 @@ def steady_report(runs: list[dict]) -> list[str]:
         "Each size runs on a fresh real influxd (`bench/steady.py`): an org of that many app "
         "buckets, each fed 10 minutes (two check periods) of what Telegraf writes every 10 s for "
         "that many pods of 2 containers (kube_inventory's and the kubelet input's "
-        "`kubernetes_pod_container`, in the test bed's shapes), then kept fed; in each app one "
+        "`kubernetes_pod_container`, with the tags and fields the real Telegraf writes), then "
+        "kept fed; in each app one "
         "container restarts every 5 minutes, one waits in CrashLoopBackOff and one runs at 95% "
         "of its CPU limit. The program is deployed with the real CLI, then every task is forced "
         "to run once per cycle, one task kind at a time, 8 forced side by side. influxd's CPU "
@@ -359,7 +360,7 @@ def steady_report(runs: list[dict]) -> list[str]:
         "(`checkEvery` 5m for the app tasks, `notifyEvery` 1m for the notifiers). Points "
         "written are counted in the buckets over all cycles (a finding written again onto the "
         "same point counts once).",
-        "", f"![influxd CPU seconds per cycle against apps, by task kind]({PLOT})", ""]
+        "", f"![The share of one core against apps, by task kind]({PLOT})", ""]
     for run in runs:
         lines += steady_measurements(run)
     return lines + steady_targets(runs)
