@@ -35,7 +35,8 @@ demo: $(VENV)/.installed
 
 # Every engine on every server at 10, 100 and 1000 apps, the real CLI's runs with the floor beside
 # them; the CLI writing the state after every step (Pulumi's default, quadratic) at 10 and 100
-# only. Each line adds its runs to bench/results.json and rewrites bench/RESULTS.md from them all.
+# only; then the steady state, what the deployed tasks cost influxd (1000 apps at 5 pods only). Each
+# line adds its runs to bench/results.json and rewrites bench/RESULTS.md from them all.
 BENCH := $(BIN)/python bench/run.py --report bench/RESULTS.md
 
 bench: setup tools
