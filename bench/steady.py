@@ -23,8 +23,6 @@ the notifiers' / notifyEvery. Run durations come from the runs API (startedAt to
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import statistics
 import tempfile
@@ -41,6 +39,7 @@ from flux.tasks import APP_KINDS, GLOBAL_KINDS, kinds_on, task_name
 from testbed.alerts import RUN_SECONDS, Monitoring, Run, watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.processes import cpu_seconds_of
+from testbed.influx.holdings import flux_rows
 from testbed.influx.points import Point, disk_sample, write
 from testbed.influx.seed import HOST_BUCKET, set_secret
 from testbed.influx.server import REPO, InfluxOrg, InfluxServer
@@ -200,13 +199,8 @@ class Server:
 
 def count_points(org: InfluxOrg, bucket: str) -> int:
     """The points a bucket holds (a finding written again onto the same point counts once)."""
-    flux = (f'from(bucket: "{bucket}") |> range(start: 0) |> group() |> count() '
-            '|> yield(name: "count")')
-    response = org.server.api("POST", "/api/v2/query", params={"orgID": org.id},
-                              json={"query": flux, "dialect": {"annotations": []}})
-    response.raise_for_status()
-    rows = list(csv.DictReader(io.StringIO(response.text.strip())))
-    return sum(int(row["_value"]) for row in rows if row.get("_value"))
+    flux = f'from(bucket: "{bucket}") |> range(start: 0) |> group() |> count()'
+    return sum(int(values["_value"]) for values, _types in flux_rows(org, flux))
 
 
 def forcing_cost(org: InfluxOrg, monitoring: Monitoring, server: Server, count: int) -> float:
