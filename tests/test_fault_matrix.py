@@ -1,16 +1,17 @@
 """The fault matrix: every phase of the program's life (preview, up, a no-op up, an app added,
 refresh, destroy) under every kind of fault (a 503 burst, 429, a dropped connection,
-commit-then-error, a slow answer), injected at once on every write endpoint (POST, PATCH and
-DELETE of buckets, mappings, tokens and tasks). Whatever the faulted run did, the next run
-converges, the org holds no duplicate, and destroy leaves nothing of the stack behind.
+commit-then-error, a slow answer), injected at once on every write endpoint (POST, PATCH or PUT,
+and DELETE of buckets, mappings, tokens, tasks, dashboards and variables). Whatever the faulted
+run did, the next run converges, the org holds no duplicate, and destroy leaves nothing of the
+stack behind.
 
 On the emulator (the faults need it), with a short answer timeout (influxdb:timeout) so that a
 slow answer costs a second: the stand-in runs the whole matrix, the real CLI a few cells, and
 the 2.9 hashed-token mode the slow answers of a first up. The phases are chosen so the writes
 reach every endpoint (`TOUCHES`): the first up adopts what the old scripts made (PATCH) and
 creates the rest (POST); an app added with new settings, a bucket's retention changed and the
-token edited in the UI creates and PATCHes; destroy, with retainBucketsOnDelete off, DELETEs on
-all four.
+token, a dashboard and a variable edited in the UI creates, PATCHes and PUTs; destroy, with
+retainBucketsOnDelete off, DELETEs on all six.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from providers.marks import stack_of, unmarked
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, StackEngine, succeeded
 from testbed.engine.stand_in import Engine
-from testbed.influx.holdings import authorizations, bucket_names, stored_mappings, tasks, writes
+from testbed.influx.holdings import (
+    authorizations,
+    bucket_names,
+    dashboards,
+    stored_mappings,
+    tasks,
+    variables,
+    writes,
+)
 from testbed.influx.seed import APPS, HOST_BUCKET, add_bucket, seed_monitored
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
 
@@ -36,14 +45,22 @@ SLOWEST = 4 * TIMEOUT  # lands after the client gave up and waited one more time
 STACK = "rubin-influx-tools/dev"
 TASK_TOKEN = "rubin-influx-tools: task management"
 NEW_APP = "sasquatch"
-COLLECTIONS = ("/api/v2/buckets", "/api/v2/dbrps", "/api/v2/authorizations", "/api/v2/tasks")
-ENDPOINTS = [(method, path) for path in COLLECTIONS for method in ("POST", "PATCH", "DELETE")]
+DASHBOARD_NAMES = ("K8s applications", "Monitoring alerts")
+VARIABLE_NAMES = ("K8s_application", "cluster")
+DASHBOARDS, VARIABLES = "/api/v2/dashboards", "/api/v2/variables"
+COLLECTIONS = ("/api/v2/buckets", "/api/v2/dbrps", "/api/v2/authorizations", "/api/v2/tasks",
+               DASHBOARDS, VARIABLES)
+# A variable is updated with a PUT (a PATCH cannot empty its description), the rest with a PATCH.
+UPDATE = {path: "PUT" if path == VARIABLES else "PATCH" for path in COLLECTIONS}
+ENDPOINTS = [(method, path) for path in COLLECTIONS
+             for method in ("POST", UPDATE[path], "DELETE")]
 NO_WRITES = ("preview", "no-op-up", "refresh")
 TOUCHES = {  # the write endpoints a phase reaches, whatever the faults (together: every one)
+    # A dashboard's cells get their views by a PATCH after the dashboard's POST.
     "up": {*(("POST", path) for path in COLLECTIONS), ("PATCH", "/api/v2/buckets"),
-           ("PATCH", "/api/v2/tasks")},
+           ("PATCH", "/api/v2/tasks"), ("PATCH", DASHBOARDS)},
     "app-added": {("POST", "/api/v2/dbrps"), ("POST", "/api/v2/tasks"),
-                  *(("PATCH", path) for path in COLLECTIONS)},
+                  *((UPDATE[path], path) for path in COLLECTIONS)},
     "destroy": {("DELETE", path) for path in COLLECTIONS},
 }
 FAULTS = {  # the faults each write endpoint gets, in turn
@@ -84,12 +101,15 @@ def more_to_do(engine: StackEngine, org: InfluxOrg) -> None:
 
 
 def drifted_and_more_to_do(engine: StackEngine, org: InfluxOrg) -> None:
-    """After an up, the scoped token's description edited in the UI (a refresh records it), and
-    more to do."""
+    """After an up, the scoped token's, a dashboard's and a variable's descriptions edited in the
+    UI (a refresh records them), and more to do."""
     succeeded(engine.up())
     token = our_tokens(org)[0]
     org.server.api("PATCH", f"/api/v2/authorizations/{token['id']}",
                    json={"description": "edited in the UI"}).raise_for_status()
+    for path, edited in ((DASHBOARDS, dashboards(org)[0]), (VARIABLES, variables(org)[0])):
+        org.server.api("PATCH", f"{path}/{edited['id']}",
+                       json={"description": "edited in the UI"}).raise_for_status()
     assert set(succeeded(engine.refresh()).ops()) == {"refresh-same", "refresh-update"}
     more_to_do(engine, org)
 
@@ -127,11 +147,15 @@ def assert_exactly_the_plan(org: InfluxOrg) -> None:
     assert len(our_tokens(org)) == 1
     mappings = Counter(mapping["database"] for mapping in stored_mappings(org))
     assert mappings == Counter({*apps(org), HOST_BUCKET, "multiapp_", "alerted_"})
+    assert Counter(dashboard["name"] for dashboard in dashboards(org)) == Counter(DASHBOARD_NAMES)
+    assert Counter(variable["name"] for variable in variables(org)) == Counter(VARIABLE_NAMES)
 
 
 def assert_nothing_left(org: InfluxOrg) -> None:
-    """Destroy left nothing of the stack: no task, token, mapping, nor its own buckets."""
+    """Destroy left nothing of the stack: no task, token, mapping, dashboard, variable, nor its
+    own buckets."""
     assert tasks(org) == []
+    assert dashboards(org) == [] and variables(org) == []
     assert our_tokens(org) == []
     assert stored_mappings(org) == []
     assert not {"multiapp_", "alerted_"} & bucket_names(org)

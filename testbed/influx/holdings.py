@@ -51,6 +51,16 @@ def stored_mappings(org: InfluxOrg) -> list[dict]:
     return [mapping for mapping in content if not mapping["virtual"]]
 
 
+def dashboards(org: InfluxOrg) -> list[dict]:
+    return org.server.api("GET", "/api/v2/dashboards",
+                          params={"orgID": org.id}).json()["dashboards"]
+
+
+def variables(org: InfluxOrg) -> list[dict]:
+    return org.server.api("GET", "/api/v2/variables",
+                          params={"orgID": org.id}).json()["variables"]
+
+
 def buckets(org: InfluxOrg) -> list[dict]:
     return org.server.api("GET", "/api/v2/buckets",
                           params={"orgID": org.id, "limit": 100}).json()["buckets"]
