@@ -16,6 +16,9 @@ from testbed.influx.seed import scoped_token
 from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
 from testbed.provider_kinds import TOKEN, check_and_create, provider_host
 
+# On the servers that hash tokens, as InfluxDB 2.9 and later do by default (see the plugin).
+pytestmark = pytest.mark.hashed_tokens
+
 
 @pytest.fixture
 def hashed_org(hashed_emulator: InfluxServer) -> Iterator[InfluxOrg]:
