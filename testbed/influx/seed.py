@@ -31,7 +31,7 @@ def add_bucket(org: InfluxOrg, name: str, retention_seconds: int = 0) -> dict:
         "orgID": org.id, "name": name,
         "retentionRules": [{"type": "expire", "everySeconds": retention_seconds}]})
     response.raise_for_status()
-    return response.json()["id"]
+    return response.json()
 
 
 def delete_bucket(org: InfluxOrg, name: str) -> None:
