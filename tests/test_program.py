@@ -6,9 +6,7 @@ Each scenario asserts both the steps the engine took and the objects in InfluxDB
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -442,13 +440,7 @@ def test_an_up_killed_part_way_is_finished_by_the_next_up_without_duplicates(
     # the state is written only at the end of a run (PULUMI_SKIP_CHECKPOINTS), so none of them
     # is recorded.
     emulator.add_fault(method="POST", path_prefix="/api/v2/tasks", delay_s=1.0, count=1000)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        killed = pool.submit(cli.up)
-        deadline = time.monotonic() + 60
-        while not tasks(monitored_org) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        cli.kill()
-        assert killed.result().error is not None
+    assert cli.up_killed_when(lambda: bool(tasks(monitored_org))).error is not None
     made_before = {task["name"] for task in tasks(monitored_org)}
     emulator.clear_faults()
     cli.cancel()  # the lock the killed run left, removed as the README says

@@ -6,8 +6,6 @@ its create: the scoped token's value lives in the Pulumi state alone.
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -165,13 +163,7 @@ def test_a_run_killed_before_its_state_write_costs_one_replaced_token_and_says_w
     # never writes its state (written once, at the end of a run: PULUMI_SKIP_CHECKPOINTS).
     held = Forwarder(monitored_org.url, hold=b"POST /api/v2/tasks")
     cli.config["influxdb:url"] = held.url
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        killed = pool.submit(cli.up)
-        deadline = time.monotonic() + 120
-        while not task_tokens(monitored_org) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        cli.kill()
-        assert killed.result().error is not None
+    assert cli.up_killed_when(lambda: bool(task_tokens(monitored_org))).error is not None
     held.close()
     [lost] = task_tokens(monitored_org)
     cli.cancel()  # the lock the killed run left, removed as the README says

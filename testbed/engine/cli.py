@@ -22,7 +22,8 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,17 @@ class PulumiCli(StackEngine):
                     for below in [*descendants(int(proc.name)).values(), proc]:
                         with contextlib.suppress(OSError):
                             os.kill(int(below.name), signal.SIGKILL)
+
+    def up_killed_when(self, reached: Callable[[], bool], seconds: float = 120) -> Result:
+        """`pulumi up`, killed as soon as `reached()` is true (checked every 50 ms, for at most
+        `seconds`), as a cancelled job is: its Result, an error unless it ended first."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            run = pool.submit(self.up)
+            deadline = time.monotonic() + seconds
+            while not (run.done() or reached()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.kill()
+            return run.result()
 
     def cancel(self) -> None:
         """`pulumi cancel`: remove the lock a killed run left on the stack."""
