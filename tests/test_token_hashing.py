@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testbed.influx.telegraf import Container, write
 
 from flux.settings import TaskSettings
 from providers.marks import marked
-from testbed.alerts import set_secret, watch_deployed
+from testbed.alerts import watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
 from testbed.forwarder import Forwarder
@@ -25,9 +24,12 @@ from testbed.influx.seed import (
     org_operator_token,
     seed_monitored,
     seed_old_scripts,
+    set_secret,
 )
 from testbed.influx.server import InfluxOrg, create_org
+from testbed.kubernetes.pods import Container, Pod
 from testbed.slack import FakeSlack
+from testbed.telegraf import Telegraf
 from testbed.tools import INFLUXD
 
 pytestmark = pytest.mark.hashed_tokens
@@ -66,11 +68,13 @@ def can_manage_tasks(org: InfluxOrg, token: str) -> bool:
                           headers={"Authorization": f"Token {token}"}).status_code == 200
 
 
-def one_restart_reaches_slack_once(org: InfluxOrg, slack: FakeSlack) -> bool:
-    """A container of nublado restarts: its tasks post it once, and not again on the next round."""
-    monitoring = watch_deployed(org, slack, TaskSettings(org=org.name), APPS)
-    pod = Container(cluster="summit", namespace="nublado", pod="hub-0", name="hub")
-    write(org, "nublado", [pod.sample(200, restarts=0), pod.sample(50, restarts=1)])
+def one_restart_reaches_slack_once(org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf) -> bool:
+    """A container of nublado restarts, as Telegraf sees it: the deployed tasks post it once,
+    and not again on the next round."""
+    monitoring = watch_deployed(org, slack, TaskSettings(org=org.name), APPS, telegraf)
+    for restarts in (0, 1):
+        monitoring.observe(Pod("nublado", "hub-0", (Container("hub", restarts=restarts),)),
+                           app="nublado")
     posts = monitoring.check()
     return ([post.channel for post in posts] == ["#influxdb-alerts"]
             and posts[0].text.startswith("Container restarted: summit/nublado/hub-0 (hub)")
@@ -78,7 +82,7 @@ def one_restart_reaches_slack_once(org: InfluxOrg, slack: FakeSlack) -> bool:
 
 
 def test_a_new_org_lives_its_whole_life_on_a_server_that_hashes_tokens(
-        monitored_org, influxd, tmp_path: Path, slack: FakeSlack):
+        monitored_org, influxd, telegraf, tmp_path: Path, slack: FakeSlack):
     assert influxd.hashed_tokens
     operator = org_operator_token(monitored_org)
     cli = PulumiCli(state_dir=tmp_path / "pulumi",
@@ -102,7 +106,7 @@ def test_a_new_org_lives_its_whole_life_on_a_server_that_hashes_tokens(
     monitored_org.server.api("DELETE",
                              f"/api/v2/authorizations/{operator.id}").raise_for_status()
     assert set(succeeded(cli.up()).ops()) == {"same"}
-    assert one_restart_reaches_slack_once(monitored_org, slack)
+    assert one_restart_reaches_slack_once(monitored_org, slack, telegraf)
 
     destroyed = succeeded(cli.destroy())
     assert destroyed.ops() == {"delete": 22}
@@ -110,7 +114,7 @@ def test_a_new_org_lives_its_whole_life_on_a_server_that_hashes_tokens(
 
 
 def test_upgrading_to_a_server_that_hashes_tokens_changes_nothing_and_alerts_once(
-        tmp_path: Path, slack: FakeSlack):
+        telegraf, tmp_path: Path, slack: FakeSlack):
     server = start_influxd(INFLUXD)  # 2.7.12, the stack's own: stopped and upgraded below
     try:
         org = seed_monitored(create_org(server))
@@ -133,7 +137,7 @@ def test_upgrading_to_a_server_that_hashes_tokens_changes_nothing_and_alerts_onc
         assert updated.ops() == {"same": len(deployed.steps)}
         assert (sorted(task["id"] for task in tasks(org)), task_tokens(org)[0]["id"]) == before
         assert task_token(updated) == task_token(deployed)
-        assert one_restart_reaches_slack_once(org, slack)
+        assert one_restart_reaches_slack_once(org, slack, telegraf)
     finally:
         server.stop()
 
