@@ -20,8 +20,8 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
-# The real Pulumi CLI (with its Python host) and influxd, built pinned from the Go module proxy
-# into .tools/bin; skipped in seconds when nothing changed.
+# The real Pulumi CLI (with its Python host), influxd 2.7.12 and 2.8.0, built pinned from the Go
+# module proxy into .tools/bin; skipped in seconds when nothing changed.
 tools: $(VENV)/.installed
 	$(BIN)/python -m testbed.tools
 

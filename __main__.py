@@ -12,7 +12,7 @@ import pulumi
 from pulumi import Output, ResourceOptions
 
 from program.dashboards import plan_dashboards, plan_variables
-from program.permissions import task_token_permissions
+from program.permissions import REPLACED_TOKENS, task_token_permissions
 from program.plan import (
     apps_with_tasks,
     check_app_removal,
@@ -113,7 +113,7 @@ def declare_monitoring(org_id: str) -> None:
     task_token = AuthorizationToken(
         "token/tasks", org_id=org_id,
         description=marked("rubin-influx-tools: task management", STACK),
-        permissions=task_token_permissions(org_id), status="active")
+        permissions=task_token_permissions(org_id), status="active", replaces=REPLACED_TOKENS)
 
     # Tasks: per application, then the org-wide alerts.
     after_setup = ResourceOptions(depends_on=[*owned.values(), task_token])

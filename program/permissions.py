@@ -17,3 +17,9 @@ def task_token_permissions(org_id: Input[str]) -> list[dict]:
         {"action": "read", "resource": {"type": "tasks", "orgID": org_id}},
         {"action": "write", "resource": {"type": "tasks", "orgID": org_id}},
     ]
+
+
+# The tokens the scoped token takes the place of, by description: the old tokenmaker's task token.
+# Never adopted (it holds write on buckets and orgs); each run that makes the scoped token warns
+# naming the ones it finds, so the operator deletes them once nothing uses them.
+REPLACED_TOKENS = ["Token for task/alert creation"]

@@ -5,17 +5,25 @@ A token is known by its org, description (without the stack's mark) and permissi
 as a set). Whether `create` may adopt an existing one depends on whether the server still shows
 its value:
 
-- InfluxDB 2.7 returns the value on every GET, so a token with the same identity is adopted
-  (its status PATCHed to the desired one): nothing is duplicated, and the value goes to state.
-- InfluxDB 2.9 hashes tokens and returns `"token": ""`: an existing token is useless to us, since
-  the Pulumi program needs the value. Unmarked ones (made by hand or by the old scripts) are left
-  alone (a warning says so: delete them by hand if nothing uses them) and a new one is created.
-  One this stack's mark claims is the object of a create of ours whose answer was lost: no one
-  ever received its value, so nothing can use it, and it is deleted before trying again.
+- InfluxDB 2.7 (and 2.8 by default) returns the value on every GET, so a token with the same
+  identity is adopted (its status PATCHed to the desired one): nothing is duplicated, and the
+  value goes to state.
+- InfluxDB hashes tokens when 2.8 runs with `--use-hashed-tokens`, and by default from 2.9; it
+  then shows a token's value only in the answer to its create (`"token": ""` on reads), so an
+  existing token is useless to us: the Pulumi program needs the value. Unmarked ones (made by
+  hand or by the old scripts) are left alone, with a warning naming each (delete them by hand
+  once nothing uses them), and a new one is created. One this stack's mark claims was made by a
+  run of this stack that never recorded it (one killed before its state write, or a create whose
+  answer was lost): no one holds its value, so nothing can use it, and it is replaced (deleted,
+  and a new one created), with a warning saying which of the two it was.
+
+The tokens named in `replaces` (by description: the old tokenmaker's) are never adopted, whatever
+the server shows: each unmarked one found gets the same warning.
 
 The value is a secret output (`additional_secret_outputs`) kept from state on read, never
-replaced by the empty string a 2.9 server returns. This resource always acts with the configured
-token: it takes no `token` input, since its `token` is the value it creates.
+replaced by the empty string a hashing server returns. Warnings reach the operator as Pulumi
+warnings (`providers/diagnostics.py`). This resource always acts with the configured token: it
+takes no `token` input, since its `token` is the value it creates.
 """
 
 from __future__ import annotations
@@ -68,7 +76,14 @@ def permissions(value: Any) -> str | None:
                  if (reason := permission(item))), None)
 
 
-RULES = {"org_id": influx_id, "description": text, "permissions": permissions, "status": status}
+def descriptions(value: Any) -> str | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return None
+    return f"must be a list of token descriptions, got {value!r}"
+
+
+RULES = {"org_id": influx_id, "description": text, "permissions": permissions, "status": status,
+         "replaces": descriptions}
 
 
 def canonical(granted: list[dict]) -> list[dict]:
@@ -84,7 +99,7 @@ class AuthorizationTokenProvider(InfluxProvider):
     path = PATH
     replace_keys = ("org_id", "permissions")
     update_keys = ("description", "status")
-    defaults: ClassVar[dict[str, Any]] = {"description": "", "status": "active"}
+    defaults: ClassVar[dict[str, Any]] = {"description": "", "status": "active", "replaces": []}
     credential = None
 
     def failures(self, inputs: dict[str, Any]) -> Iterable[CheckFailure]:
@@ -104,24 +119,30 @@ class AuthorizationTokenProvider(InfluxProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         tokens = self.listing(client, props["org_id"])
-        hidden = [found for found in tokens.objects()
-                  if lookalike(found, props) and not self.same_identity(found, props)]
-        if hidden:
-            log.warning("%d token(s) described %r with these permissions exist, but the server "
-                        "does not show their values (hashed tokens); creating a new one: delete "
-                        "the old ones if nothing uses them", len(hidden), props["description"])
+        earlier = {found["id"] for found in tokens.objects()}  # made before this run's create
+        for found in tokens.objects():
+            if reason := left_alone(found, props):
+                log.warning("token %s (%r, no stack's mark) is not adopted as %r: %s; a new "
+                            "token is made. Delete token %s (`influx auth delete --id %s`) once "
+                            "nothing uses it", found["id"], found.get("description") or "",
+                            unmarked(props["description"]), reason, found["id"], found["id"])
         return self.create_once(
             client, props,
-            adopt=lambda existing: self.adopt(client, tokens, existing, props),
+            adopt=lambda existing: self.adopt(client, tokens, existing, props,
+                                              existing["id"] in earlier),
             create=lambda: create(client, props),
         )
 
     def adopt(self, client: InfluxClient, tokens: Listing, existing: dict,
-              props: dict[str, Any]) -> dict:
+              props: dict[str, Any], earlier: bool) -> dict:
         if not existing.get("token"):
-            # Marked as ours, made by a create whose answer was lost: no one has the value.
-            log.warning("deleting token %s, created by a request whose answer was lost",
-                        existing["id"])
+            # Marked as ours, but the state never recorded it: no one has the value.
+            log.warning("token %s carries this stack's mark but %s, and the server does not "
+                        "show its value (hashed tokens): nothing can use it, so it is replaced "
+                        "(deleted, and a new token made)", existing["id"],
+                        "is not in the state: the run that made it ended before it wrote the "
+                        "state (killed or cut short)" if earlier else
+                        "was made by a create of this run whose answer was lost")
             discard(client, f"{PATH}/{existing['id']}", tokens, existing["id"])
             return create(client, props)
         return self.patch(client, existing["id"], existing, props) or existing
@@ -158,6 +179,20 @@ class AuthorizationTokenProvider(InfluxProvider):
         return self.state(token, olds)
 
 
+def left_alone(token: dict, props: dict[str, Any]) -> str | None:
+    """Why create leaves this unmarked token alone though it may do this token's job (a
+    look-alike whose value the server hides, or a token `replaces` names); None otherwise."""
+    if stack_of(token.get("description")) is not None or token["orgID"] != props["org_id"]:
+        return None
+    hidden = not token.get("token")
+    if token.get("description") in props.get("replaces", ()):
+        return ("the server does not show its value (hashed tokens)" if hidden else
+                "it is the token this one replaces, and holds other permissions")
+    if hidden and lookalike(token, props):
+        return "the server does not show its value (hashed tokens)"
+    return None
+
+
 def lookalike(token: dict, props: dict[str, Any]) -> bool:
     """The same org, permissions and description, whatever stack's mark it carries."""
     return (token["orgID"] == props["org_id"]
@@ -171,7 +206,8 @@ def create(client: InfluxClient, props: dict[str, Any]) -> dict:
 
 
 class AuthorizationToken(Resource, module="influxdb", name="AuthorizationToken"):
-    """An InfluxDB API token with the given permissions; its value is the secret `token`."""
+    """An InfluxDB API token with the given permissions; its value is the secret `token`.
+    `replaces`: descriptions of the unmarked tokens it takes the place of (never adopted)."""
 
     org_id: Output[str]
     description: Output[str]
@@ -188,11 +224,12 @@ class AuthorizationToken(Resource, module="influxdb", name="AuthorizationToken")
         permissions: Input[list[dict]],
         description: Input[str] = "",
         status: Input[str] = "active",
+        replaces: Input[list[str]] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             AuthorizationTokenProvider(), resource_name,
             {"org_id": org_id, "description": description, "permissions": permissions,
-             "status": status, "token": None, "user_id": None},
+             "status": status, "replaces": replaces or [], "token": None, "user_id": None},
             with_secret_outputs(opts, "token"),
         )

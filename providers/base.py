@@ -27,7 +27,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from providers import settings
+from providers import diagnostics, settings
 from providers.adoption import adopt_or_create, pick
 from providers.client import CONFIGURED_TOKEN, InfluxClient
 from providers.errors import NotFound, Unauthorized
@@ -64,6 +64,7 @@ class InfluxProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         settings.configure(lambda name: req.config.get(f"influxdb:{name}"))
+        diagnostics.to_engine()  # configure runs in the provider's own process
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {**self.defaults,

@@ -1,12 +1,18 @@
 """The pytest plugin of the test bed: every fixture the tests use (`tests/conftest.py` names it).
 
-`influxdb` is parametrized over the servers: the emulator and the real influxd (built by
-`make tools`), each started once per session on a free loopback port, so every test that talks
-to InfluxDB runs on both; or only the real InfluxDB named by INFLUXDB_TEST_URL and
-INFLUXDB_TEST_TOKEN. A test that needs the emulator's request log or fault injection asks for
-`emulator`, and runs on the emulator only; one that runs Flux (tasks on data) asks for `influxd`,
-and runs on the real server only. `org` is a fresh organization on the server for one
-test, deleted afterwards, so tests do not see each other's objects.
+`influxdb` is parametrized over the servers, each started once per session on a free loopback
+port, and every test that talks to InfluxDB runs on one pair of them, an emulator and a real
+influxd (built by `make tools`):
+- by default influxd 2.7.12 and the emulator, which follows it: the emulator's contract and
+  parity tests, and everything that depends on a token's value being shown on reads;
+- marked `hashed_tokens` (the provider, program and alert tests): influxd 2.8.0 run with
+  `--use-hashed-tokens`, as 2.9 and later run by default, and the emulator's --hashed-tokens
+  mode, which follows that.
+Or only the real InfluxDB named by INFLUXDB_TEST_URL and INFLUXDB_TEST_TOKEN. A test that needs
+the emulator's request log or fault injection asks for `emulator`, and runs on its pair's
+emulator only; one that runs Flux (tasks on data) asks for `influxd`, and runs on its pair's real
+server only. `org` is a fresh organization on the server for one test, deleted afterwards, so
+tests do not see each other's objects.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ import pytest
 from testbed.engine.cli import PulumiCli
 from testbed.engine.stand_in import Engine
 from testbed.flux_checker import FluxChecker
-from testbed.influx.differences import ON_INFLUXD
-from testbed.influx.influxd import start_server
+from testbed.influx.differences import ON_HASHING_INFLUXD, ON_INFLUXD
+from testbed.influx.influxd import SERVERS, start_server
 from testbed.influx.seed import seed_monitored
 from testbed.influx.server import (
     InfluxOrg,
@@ -35,6 +41,8 @@ from testbed.influx.server import (
 from testbed.kubernetes.server import FakeKubernetes
 from testbed.pulumi_home import ACCOUNT_PULUMI_HOME, changes, fingerprint
 from testbed.telegraf import Telegraf
+
+HASHED_TOKENS = "hashed_tokens"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,7 +57,14 @@ def users_pulumi_home_untouched() -> Iterator[None]:
 
 def servers() -> tuple[str, ...]:
     """The `influxdb` parameters: an external server when the environment names one."""
-    return ("external",) if real_server_from_env() else ("emulator", "influxd")
+    return ("external",) if real_server_from_env() else SERVERS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{HASHED_TOKENS}(on=True): run on the servers that hash tokens (influxd "
+        "2.8.0 --use-hashed-tokens and the emulator's --hashed-tokens), not on influxd 2.7.12 and "
+        "the emulator that follows it; `hashed_tokens(False)` on a test undoes its module's mark")
 
 
 @pytest.fixture(scope="session", params=servers())
@@ -63,21 +78,32 @@ def influxdb(request: pytest.FixtureRequest) -> InfluxServer:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run tests that ask for `emulator` on the emulator's parameter only, and tests that ask
-    for `influxd` on the real server's only; expect the known differences
-    (`testbed/influx/differences.py`) to fail on influxd."""
+    """Run each test on its pair of servers (marked `hashed_tokens` or not); tests that ask for
+    `emulator` on the pair's emulator only, and tests that ask for `influxd` on its real server
+    only; expect the known differences (`testbed/influx/differences.py`) to fail on influxd."""
     keep, drop = [], []
     for item in items:
         server = getattr(item, "callspec", None) and item.callspec.params.get("influxdb")
-        fixtures = getattr(item, "fixturenames", ())
-        wrong_server = ((server == "influxd" and "emulator" in fixtures)
-                        or (server == "emulator" and "influxd" in fixtures))
-        (drop if wrong_server or _redundant_pairing(item, server) else keep).append(item)
-        if server == "influxd" and (reason := _known_difference(item)):
+        (drop if _wrong_server(item, server) or _redundant_pairing(item, server)
+         else keep).append(item)
+        if server and server.startswith("influxd") and (reason := _known_difference(item,
+                                                                                    server)):
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"emulator differs: {reason}"))
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _wrong_server(item: pytest.Item, server: str | None) -> bool:
+    """Whether the server is not of the test's pair, or not the kind the test asks for."""
+    if server in (None, "external"):
+        return False
+    fixtures = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker(HASHED_TOKENS)  # a test's own mark overrides its module's
+    wants_hashed = marker is not None and (marker.args[0] if marker.args else True)
+    return (server.endswith("-hashed") != wants_hashed
+            or (server.startswith("influxd") and "emulator" in fixtures)
+            or (server.startswith("emulator") and "influxd" in fixtures))
 
 
 def _redundant_pairing(item: pytest.Item, server: str | None) -> bool:
@@ -90,15 +116,18 @@ def _redundant_pairing(item: pytest.Item, server: str | None) -> bool:
         engine = "cli"
     if engine is None or "emulator" in fixtures:
         return False
-    return (engine, server) in {("stand-in", "influxd"), ("cli", "emulator")}
+    real = server is not None and server.startswith("influxd")
+    return (engine, real) in {("stand-in", True), ("cli", False)}
 
 
-def _known_difference(item: pytest.Item) -> str | None:
-    """The listed difference of this test, by name or by name and its other parameters."""
-    fixtures = "|".join(re.escape(param) for param in (*ENGINES, "influxd"))
+def _known_difference(item: pytest.Item, server: str) -> str | None:
+    """The listed difference of this test on this influxd, by name or by name and its other
+    parameters."""
+    listed = ON_HASHING_INFLUXD if server.endswith("-hashed") else ON_INFLUXD
+    fixtures = "|".join(re.escape(param) for param in (*ENGINES, *sorted(SERVERS, reverse=True)))
     others = re.sub(rf"(^|-)({fixtures})(?=-|$)", "", item.callspec.id).strip("-")
     name = item.originalname
-    return ON_INFLUXD.get(name) or ON_INFLUXD.get(f"{name}[{others}]")
+    return listed.get(name) or listed.get(f"{name}[{others}]")
 
 
 @pytest.fixture
@@ -114,7 +143,8 @@ def emulator(influxdb: InfluxServer) -> InfluxServer:
 
 @pytest.fixture
 def influxd(influxdb: InfluxServer) -> InfluxServer:
-    """A real InfluxDB, for tests that run Flux: the emulator stores tasks but never runs them."""
+    """A real InfluxDB, for tests that run Flux: the emulator stores tasks but never runs them.
+    influxd 2.7.12, or 2.8.0 hashing tokens for a test marked `hashed_tokens`."""
     if influxdb.is_emulator:
         pytest.skip("needs a real InfluxDB to run Flux tasks")
     return influxdb
@@ -125,7 +155,7 @@ def fresh_influxdb(influxdb: InfluxServer) -> InfluxServer:
     """Another server of `influxdb`'s kind, started but not set up (onboarded) yet."""
     if influxdb.kind == "external":
         pytest.skip("needs a server the test bed starts; the external one is set up already")
-    server = start_server(influxdb.kind, onboard=False)
+    server = start_server(influxdb.name, onboard=False)
     yield server
     server.stop()
 
@@ -155,6 +185,14 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., 
             return PulumiCli(state_dir=place / "pulumi", **arguments)
         return Engine(state_path=place / "state.json", **arguments)
     return make
+
+
+@pytest.fixture
+def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
+    """The real CLI alone, one stack on `monitored_org`, for what only it does (its flags, its
+    logs, being killed)."""
+    return PulumiCli(state_dir=tmp_path / "pulumi", config=monitored_org.stack_config(),
+                     secret_config_keys={"influxdb:token"})
 
 
 @pytest.fixture

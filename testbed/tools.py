@@ -8,6 +8,12 @@ Each tool is a Go main package built, pinned, from a module of ours under `testb
 and build caches and cargo's registry stay in their usual places in the home directory, so a
 second build only relinks, and a binary whose inputs did not change is not rebuilt at all.
 
+Two influxd releases are built, each under its own name: `influxd-2.7.12` and `influxd-2.8.0`
+(which the test bed runs with `--use-hashed-tokens`, as 2.9 and later run by default; those
+cannot be built here). `influxd` is a link to `influxd-2.7.12`, so the name keeps meaning what it
+meant before 2.8.0 was built: a 2.7 data directory that 2.8.0 opens is migrated, and once 2.8.0
+has hashed its tokens it cannot go back.
+
 `python -m testbed.tools` builds whatever is missing or stale and prints each step's time.
 
 The invariant: a binary in `.tools/bin/` was built from exactly the pinned inputs recorded in
@@ -27,10 +33,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from testbed.paths import BUILDS, TOOLS_BIN
+from testbed.paths import BUILDS, REPO, TOOLS_BIN
 
 PULUMI_VERSION = "v3.274.1"
 INFLUXD_VERSION = "v2.7.12"
+INFLUXD_2_8_VERSION = "v2.8.0"  # the earliest release that can hash tokens (--use-hashed-tokens)
 # The proxy serves no tagged influx-cli release (403), only the commit influxd v2.7.12 itself
 # requires; its `secret`, `auth` and `bucket` commands take the flags the README uses.
 INFLUX_CLI_VERSION = "v2.2.1-0.20221028161653-3285a03e9e28"
@@ -82,16 +89,25 @@ LANGUAGE_PYTHON = Tool(
     scripts=("python/cmd/pulumi-language-python-exec",
              "python/dist/pulumi-resource-pulumi-python"),
 )
-INFLUXD = Tool(
-    name="influxd",
-    module="influxd",
-    package="github.com/influxdata/influxdb/v2/cmd/influxd",
-    ldflags=f"-X main.version={INFLUXD_VERSION} -X main.commit=go-module-proxy",
-    env=RUST_ENV,
-    # cgo asks pkg-config for flux; InfluxData's wrapper answers by building libflux with cargo
-    # from the flux module in the module cache (the long step of a first build).
-    pkg_config="github.com/influxdata/pkg-config",
-)
+
+
+def influxd(version: str, module: str) -> Tool:
+    """influxd at a release, named after it (`influxd-2.7.12`), built from its module of ours."""
+    return Tool(
+        name=f"influxd-{version.removeprefix('v')}",
+        module=module,
+        package="github.com/influxdata/influxdb/v2/cmd/influxd",
+        ldflags=f"-X main.version={version} -X main.commit=go-module-proxy",
+        env=RUST_ENV,
+        # cgo asks pkg-config for flux; InfluxData's wrapper answers by building libflux with
+        # cargo from the flux module in the module cache (the long step of a first build; both
+        # releases pin the same flux, so the second build finds libflux built).
+        pkg_config="github.com/influxdata/pkg-config",
+    )
+
+
+INFLUXD = influxd(INFLUXD_VERSION, "influxd")
+INFLUXD_2_8 = influxd(INFLUXD_2_8_VERSION, "influxd-2.8.0")
 INFLUX = Tool(
     name="influx",
     module="influx",
@@ -115,7 +131,9 @@ TELEGRAF = Tool(
           "outputs.influxdb_v2"),
     env={"CGO_ENABLED": "0"},  # as Telegraf's own release build: a static binary
 )
-TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD, INFLUX, ACTIONLINT, TELEGRAF)
+TOOLS = (PULUMI, LANGUAGE_PYTHON, INFLUXD, INFLUXD_2_8, INFLUX, ACTIONLINT, TELEGRAF)
+# Names in .tools/bin/ that are links to a tool (relative, so the folder may move).
+LINKS = {"influxd": INFLUXD}
 
 
 class BuildFailed(Exception):
@@ -136,6 +154,18 @@ def ensure_tools(tools: tuple[Tool, ...] = TOOLS, log=print) -> None:
         _build(tool, log)
         stamp_file.write_text(stamp)
         log(f"tools: {tool.name} built in {time.monotonic() - started:.0f} s")
+    for name, tool in LINKS.items():
+        _link(TOOLS_BIN / name, tool, log)
+
+
+def _link(link: Path, tool: Tool, log) -> None:
+    """Make `link` a link to the tool's binary, unless it is one already (a binary an older
+    build left under that name is replaced)."""
+    if link.is_symlink() and os.readlink(link) == tool.name:
+        return
+    link.unlink(missing_ok=True)
+    link.symlink_to(tool.name)
+    log(f"tools: {link.name} is now a link to {tool.name}")
 
 
 def _build(tool: Tool, log) -> None:
@@ -173,8 +203,10 @@ def _stamp(tool: Tool) -> str:
     for path in sorted(tool.module_dir.iterdir()):
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(f"{tool.package}|{tool.ldflags}|{tool.tags}|{sorted(tool.env.items())}|"
-                  f"{_go_version()}".encode())
+    # Paths in the environment are taken relative to the checkout, so a moved one rebuilds
+    # nothing.
+    env = sorted((key, value.replace(str(REPO), "<checkout>")) for key, value in tool.env.items())
+    digest.update(f"{tool.package}|{tool.ldflags}|{tool.tags}|{env}|{_go_version()}".encode())
     return digest.hexdigest()
 
 

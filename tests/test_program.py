@@ -6,10 +6,7 @@ Each scenario asserts both the steps the engine took and the objects in InfluxDB
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,6 +19,7 @@ from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
 from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
+from testbed.influx.contract import Token
 from testbed.influx.dashboards import dashboards, variables
 from testbed.influx.holdings import (
     WRITES,
@@ -37,13 +35,17 @@ from testbed.influx.seed import (
     HOST_BUCKET,
     add_bucket,
     delete_bucket,
-    scoped_token,
+    org_operator_token,
+    seed_old_scripts,
     set_secret,
 )
 from testbed.influx.server import InfluxOrg
 from testbed.kubernetes.pods import Container, Pod
 from testbed.paths import REPO
 from testbed.slack import FakeSlack
+
+# On the servers that hash tokens, as InfluxDB 2.9 and later do by default (see the plugin).
+pytestmark = pytest.mark.hashed_tokens
 
 APP_TASK_KINDS = ("restarts", "state_checks", "cpu_checks")
 GLOBAL_TASKS = ("_slack_notify_restarts", "_slack_notify_state_checks", "_slack_notify_cpu_checks",
@@ -65,13 +67,6 @@ def app_task_names(*apps: str) -> set[str]:
 def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
     return new_engine(stack="dev", config=monitored_org.stack_config(),
                       secret_config_keys={"influxdb:token"})
-
-
-@pytest.fixture
-def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
-    """The real CLI alone, for what only it does (its flags, its logs)."""
-    return PulumiCli(state_dir=tmp_path / "pulumi", config=monitored_org.stack_config(),
-                     secret_config_keys={"influxdb:token"})
 
 
 def as_the_deploy_runs(cli: PulumiCli, job: str) -> Result:
@@ -359,28 +354,12 @@ def test_routing_a_cluster_to_its_channel_updates_only_the_notifiers(engine, mon
     assert 'secrets.get(key: "slack_webhook_summit")' in flux["_slack_notify_restarts"]
 
 
-def old_script_task(name: str, position: int, slack_url: str) -> str:
-    """A task as the old taskmaker wrote it: every 2m30s, offset by list position; its notifiers
-    post every finding of the last 5m straight to the webhook."""
-    header = f'option task = {{name: "{name}", every: 2m30s, offset: {position % 60}s}}\n'
-    if name.startswith("_slack_notify"):
-        return ('import "slack"\n' + header + 'from(bucket: "multiapp_") |> range(start: -5m)\n'
-                f'    |> map(fn: (r) => ({{r with s: slack.message(url: "{slack_url}", '
-                'channel: "#old", text: "old: ${r._value}", color: "danger")}))\n'
-                '    |> yield()\n')
-    return header + 'from(bucket: "x") |> range(start: -5m)\n'
-
-
 def test_after_the_first_up_on_an_org_of_the_old_scripts_one_restart_is_posted_once(
         cli, monitored_org, influxd, telegraf):
     slack = FakeSlack()
     try:
         set_secret(monitored_org, "slack_webhook_url", slack.url)
-        add_bucket(monitored_org, "multiapp_", 3600)
-        for position, name in enumerate([*app_task_names(*APPS), *GLOBAL_TASKS]):
-            monitored_org.server.api("POST", "/api/v2/tasks", json={
-                "orgID": monitored_org.id, "description": name, "status": "active",
-                "flux": old_script_task(name, position, slack.url)}).raise_for_status()
+        seed_old_scripts(monitored_org, [*app_task_names(*APPS), *GLOBAL_TASKS], slack.url)
         succeeded(cli.up())
         monitoring = watch_deployed(monitored_org, slack, TaskSettings(org=monitored_org.name),
                                     APPS, telegraf)
@@ -461,13 +440,7 @@ def test_an_up_killed_part_way_is_finished_by_the_next_up_without_duplicates(
     # the state is written only at the end of a run (PULUMI_SKIP_CHECKPOINTS), so none of them
     # is recorded.
     emulator.add_fault(method="POST", path_prefix="/api/v2/tasks", delay_s=1.0, count=1000)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        killed = pool.submit(cli.up)
-        deadline = time.monotonic() + 60
-        while not tasks(monitored_org) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        cli.kill()
-        assert killed.result().error is not None
+    assert cli.up_killed_when(lambda: bool(tasks(monitored_org))).error is not None
     made_before = {task["name"] for task in tasks(monitored_org)}
     emulator.clear_faults()
     cli.cancel()  # the lock the killed run left, removed as the README says
@@ -824,19 +797,8 @@ def test_refresh_and_destroy_with_an_inactive_scoped_token_keep_and_then_remove_
     assert tasks(monitored_org) == []
 
 
-def org_operator_token(org: InfluxOrg) -> str:
-    """A token of the org with what the program needs, that a test may delete."""
-    me = org.server.api("GET", "/api/v2/me").json()["id"]
-    return scoped_token(org, *((action, kind, None) for action in ("read", "write")
-                               for kind in ("buckets", "dbrp", "tasks", "authorizations",
-                                            "dashboards", "variables")),
-                        ("read", "orgs", org.id), ("read", "secrets", None),
-                        ("read", "users", me), ("write", "users", me))
-
-
-def delete_token(org: InfluxOrg, token: str) -> None:
-    found = next(a for a in authorizations(org) if a["token"] == token)
-    org.server.api("DELETE", f"/api/v2/authorizations/{found['id']}").raise_for_status()
+def delete_token(org: InfluxOrg, token: Token) -> None:
+    org.server.api("DELETE", f"/api/v2/authorizations/{token.id}").raise_for_status()
 
 
 def test_a_rotated_token_and_a_moved_url_need_only_new_settings(monitored_org, new_engine):

@@ -1,11 +1,11 @@
-"""AuthorizationToken specifics: servers that hide token values (InfluxDB 2.9, the emulator's
---hashed-tokens), and tokens that may not create tokens.
+"""AuthorizationToken specifics: servers that hide token values (influxd 2.8.0 run with
+--use-hashed-tokens, as 2.9 runs by default, and the emulator's --hashed-tokens), and tokens
+that may not create tokens.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,16 +13,11 @@ from providers.marks import unmarked
 from providers.settings import DEFAULT_TIMEOUT
 from testbed.engine.provider_host import ProviderError
 from testbed.influx.seed import scoped_token
-from testbed.influx.server import InfluxOrg, InfluxServer, create_org, delete_org
+from testbed.influx.server import InfluxOrg, InfluxServer
 from testbed.provider_kinds import TOKEN, check_and_create, provider_host
 
-
-@pytest.fixture
-def hashed_org(hashed_emulator: InfluxServer) -> Iterator[InfluxOrg]:
-    org = create_org(hashed_emulator)
-    yield org
-    hashed_emulator.clear_faults()
-    delete_org(org)
+# On the servers that hash tokens, as InfluxDB 2.9 and later do by default (see the plugin).
+pytestmark = pytest.mark.hashed_tokens
 
 
 def tokens_described(org: InfluxOrg, description: str) -> list[dict]:
@@ -36,50 +31,53 @@ def can_list_buckets(org: InfluxOrg, token: str) -> bool:
                           headers={"Authorization": f"Token {token}"}).status_code == 200
 
 
-def test_read_keeps_the_value_from_state_when_the_server_hides_it(hashed_org: InfluxOrg):
-    with provider_host(hashed_org.server) as host:
-        id_, outs, _ = check_and_create(host, TOKEN, TOKEN.inputs(hashed_org))
-    assert TOKEN.fetch(hashed_org, id_)["token"] == ""
-    assert can_list_buckets(hashed_org, outs["token"])
-    with provider_host(hashed_org.server) as host:
+def test_read_keeps_the_value_from_state_when_the_server_hides_it(org: InfluxOrg):
+    with provider_host(org.server) as host:
+        id_, outs, _ = check_and_create(host, TOKEN, TOKEN.inputs(org))
+    assert TOKEN.fetch(org, id_)["token"] == ""
+    assert can_list_buckets(org, outs["token"])
+    with provider_host(org.server) as host:
         assert host.read(TOKEN.provider, TOKEN.type_name, "it", id_, outs) == (id_, outs)
 
 
 def test_a_lookalike_whose_value_is_hidden_is_left_alone_and_a_new_token_made(
-        hashed_org: InfluxOrg, capfd: pytest.CaptureFixture):
-    inputs = TOKEN.inputs(hashed_org)
-    made = TOKEN.make_by_hand(hashed_org, inputs)
-    with provider_host(hashed_org.server) as host:
+        org: InfluxOrg, capfd: pytest.CaptureFixture):
+    inputs = TOKEN.inputs(org)
+    made = TOKEN.make_by_hand(org, inputs)
+    with provider_host(org.server) as host:
         id_, outs, _ = check_and_create(host, TOKEN, inputs)
     assert id_ != made["id"]
-    assert {token["id"] for token in tokens_described(hashed_org, inputs["description"])} == {
+    assert {token["id"] for token in tokens_described(org, inputs["description"])} == {
         made["id"], id_}
-    assert can_list_buckets(hashed_org, outs["token"])
-    assert "the server does not show their values" in capfd.readouterr().err
+    assert can_list_buckets(org, outs["token"])
+    assert (f"token {made['id']} ({unmarked(inputs['description'])!r}, no stack's mark) is not "
+            f"adopted as {unmarked(inputs['description'])!r}: the server does not show its "
+            "value (hashed tokens); a new token is made") in capfd.readouterr().err
 
 
 def test_a_token_made_by_a_create_whose_answer_was_lost_is_replaced_when_values_are_hidden(
-        hashed_org: InfluxOrg):
-    inputs = TOKEN.inputs(hashed_org)
-    hashed_org.server.add_fault(method="POST", path_prefix=TOKEN.path, count=1,
-                                after_commit=True, drop=True)
-    with provider_host(hashed_org.server) as host:
+        org: InfluxOrg, emulator: InfluxServer, capfd: pytest.CaptureFixture):
+    inputs = TOKEN.inputs(org)
+    emulator.add_fault(method="POST", path_prefix=TOKEN.path, count=1, after_commit=True,
+                       drop=True)
+    with provider_host(org.server) as host:
         id_, outs, _ = check_and_create(host, TOKEN, inputs)
-    assert [token["id"] for token in tokens_described(hashed_org, inputs["description"])] == [id_]
-    assert can_list_buckets(hashed_org, outs["token"])
+    assert [token["id"] for token in tokens_described(org, inputs["description"])] == [id_]
+    assert can_list_buckets(org, outs["token"])
+    assert "but was made by a create of this run whose answer was lost" in capfd.readouterr().err
 
 
 def test_a_token_answered_after_the_timeout_ends_as_one_usable_token_when_values_are_hidden(
-        hashed_org: InfluxOrg):
-    inputs = TOKEN.inputs(hashed_org)
+        org: InfluxOrg, emulator: InfluxServer):
+    inputs = TOKEN.inputs(org)
     late = DEFAULT_TIMEOUT + 1  # lands a second after the client gave up
-    hashed_org.server.add_fault(method="POST", path_prefix=TOKEN.path, count=1, delay_s=late)
-    with provider_host(hashed_org.server) as host:
+    emulator.add_fault(method="POST", path_prefix=TOKEN.path, count=1, delay_s=late)
+    with provider_host(org.server) as host:
         started = time.monotonic()
         id_, outs, _ = check_and_create(host, TOKEN, inputs)
     time.sleep(max(0.0, started + late + 0.5 - time.monotonic()))  # until it has landed
-    assert [token["id"] for token in tokens_described(hashed_org, inputs["description"])] == [id_]
-    assert can_list_buckets(hashed_org, outs["token"])
+    assert [token["id"] for token in tokens_described(org, inputs["description"])] == [id_]
+    assert can_list_buckets(org, outs["token"])
 
 
 def test_a_token_without_write_on_authorizations_gets_a_clear_401(org: InfluxOrg):

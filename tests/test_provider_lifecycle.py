@@ -13,7 +13,8 @@ from testbed.engine.provider_host import secret
 from testbed.influx.server import InfluxOrg, InfluxServer
 from testbed.provider_kinds import KINDS, TOKEN, Kind, check_and_create, provider_host
 
-pytestmark = pytest.mark.parametrize("kind", KINDS, ids=str)
+# On the servers that hash tokens, as InfluxDB 2.9 and later do by default (see the plugin).
+pytestmark = [pytest.mark.hashed_tokens, pytest.mark.parametrize("kind", KINDS, ids=str)]
 
 
 def listed_ids(kind: Kind, org: InfluxOrg) -> set[str]:
@@ -45,6 +46,9 @@ def test_an_object_is_created_read_updated_replaced_and_deleted(kind: Kind, org:
         host.delete(kind.provider, kind.type_name, "it", id_, outs)  # already gone: success
 
 
+# A token is adopted only where the server shows its value (2.7); where it hashes tokens, the
+# look-alike is left alone and a new one made (tests/test_provider_authorization.py).
+@pytest.mark.hashed_tokens(False)
 def test_create_adopts_a_lookalike_made_by_hand_instead_of_duplicating_it(kind: Kind,
                                                                           org: InfluxOrg):
     inputs = kind.inputs(org)
@@ -80,6 +84,7 @@ def test_refresh_drops_an_object_deleted_by_hand(kind: Kind, org: InfluxOrg):
         assert host.read(kind.provider, kind.type_name, "it", id_, outs) == ("", {})
 
 
+@pytest.mark.hashed_tokens(False)  # hashed, a lost token is replaced: test_provider_authorization
 def test_a_create_whose_answer_was_lost_is_retried_without_a_duplicate(
         kind: Kind, org: InfluxOrg, emulator: InfluxServer):
     inputs = kind.inputs(org)

@@ -66,7 +66,7 @@ def test_resources_register_their_inputs_and_keep_every_token_secret():
                    "retention_policy", "token"],
         "secret_inputs": ["token"], "secret_outputs": ["token"]}
     assert registered[prefix + "AuthorizationToken"] == {
-        "inputs": ["description", "org_id", "permissions", "status"],
+        "inputs": ["description", "org_id", "permissions", "replaces", "status"],
         "secret_inputs": [], "secret_outputs": ["token"]}
     assert registered[prefix + "Task"] == {
         "inputs": ["description", "flux", "name", "org_id", "status", "token"],

@@ -22,7 +22,8 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,17 @@ class PulumiCli(StackEngine):
                         with contextlib.suppress(OSError):
                             os.kill(int(below.name), signal.SIGKILL)
 
+    def up_killed_when(self, reached: Callable[[], bool], seconds: float = 120) -> Result:
+        """`pulumi up`, killed as soon as `reached()` is true (checked every 50 ms, for at most
+        `seconds`), as a cancelled job is: its Result, an error unless it ended first."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            run = pool.submit(self.up)
+            deadline = time.monotonic() + seconds
+            while not (run.done() or reached()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.kill()
+            return run.result()
+
     def cancel(self) -> None:
         """`pulumi cancel`: remove the lock a killed run left on the stack."""
         self._select().cancel()
@@ -127,7 +139,9 @@ class PulumiCli(StackEngine):
         steps: list[Step] = []
         log: list[str] = []
         shown: list[str] = []
-        on_event = _recorder(steps, log, refresh=op == "refresh", destroy=op == "destroy")
+        warnings: list[str] = []
+        on_event = _recorder(steps, log, warnings, refresh=op == "refresh",
+                             destroy=op == "destroy")
         error = None
         outputs: dict[str, Any] = {}
 
@@ -159,7 +173,8 @@ class PulumiCli(StackEngine):
             outputs = {key: Secret(value.value) if value.secret else value.value
                        for key, value in stack.outputs().items()}
         return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=usage.mb,
-                      seconds=seconds, cpu_seconds=usage.cpu_seconds, output=shown)
+                      seconds=seconds, cpu_seconds=usage.cpu_seconds, output=shown,
+                      warnings=warnings)
 
     def _select(self) -> auto.Stack:
         if self._stack is None:
@@ -277,11 +292,15 @@ def _config_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _recorder(steps: list[Step], log: list[str], *, refresh: bool, destroy: bool):
-    """Records each finished step; a refresh's outcomes (same, update, delete) as `refresh-*`."""
+def _recorder(steps: list[Step], log: list[str], warnings: list[str], *, refresh: bool,
+              destroy: bool):
+    """Records each finished step, a refresh's outcomes (same, update, delete) as `refresh-*`,
+    and each diagnostic (the warnings apart too)."""
     def on_event(event: auto.EngineEvent) -> None:
-        if event.diagnostic_event is not None:
-            log.append(event.diagnostic_event.message.rstrip())
+        if (diagnostic := event.diagnostic_event) is not None:
+            log.append(diagnostic.message.rstrip())
+            if diagnostic.severity == "warning":
+                warnings.append(diagnostic.message.rstrip())
         if event.res_outputs_event is None:
             return  # a step is recorded once it is done (or, in a preview, planned)
         metadata = event.res_outputs_event.metadata

@@ -41,6 +41,8 @@ class Result:
     # What a terminal shows of the run: the real CLI's own output (`log` adds every diagnostic
     # the engine sent, the SDK's debug lines included); empty under the stand-in.
     output: list[str] = field(default_factory=list)
+    # The messages the engine shows as warnings (real CLI; each also in `log`).
+    warnings: list[str] = field(default_factory=list)
 
     def names(self, op: str) -> list[str]:
         """Names of the resources that took this step, in execution order."""

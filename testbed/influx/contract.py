@@ -194,7 +194,11 @@ _session = requests.Session()
 
 
 class Token(str):
-    """A token value whose repr hides it: pytest prints the arguments of failing calls."""
+    """A token value whose repr hides it: pytest prints the arguments of failing calls. `id` is
+    its authorization's ID, kept from the create's answer: the only answer that carries the
+    value on a server that hashes tokens, so a token is never looked up by its value."""
+
+    id: str | None = None
 
     def __repr__(self) -> str:
         return "Token(<redacted>)"

@@ -1,13 +1,18 @@
-"""The real InfluxDB 2.7: `.tools/bin/influxd` on a free loopback port, onboarded, data in a
-temporary directory that is removed when it stops.
+"""The real InfluxDB: influxd 2.7.12, or 2.8.0 with token hashing on, on a free loopback port,
+onboarded, data in a temporary directory that is removed when it stops.
 
-The binary is built by `testbed.tools` (`make tools`); a missing binary is an error that says so,
-never a skip. The server listens on 127.0.0.1 only.
+Token hashing is optional from InfluxDB 2.8 (`influxd --use-hashed-tokens`) and the default from
+2.9: tokens are stored as hashes, and only the answer to a token's create carries its value.
+2.8.0 with hashing on is the nearest server to 2.9 and later that can be built here.
+
+The binaries are built by `testbed.tools` (`make tools`); a missing binary is an error that says
+so, never a skip. The server listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import secrets
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -17,55 +22,89 @@ from pathlib import Path
 import requests
 
 from testbed.influx.server import InfluxServer, start_emulator
-from testbed.tools import INFLUXD
+from testbed.tools import INFLUXD, INFLUXD_2_8, Tool
 
 READY_SECONDS = 60
+# The servers the test bed starts, by name: what they run and whether they hash tokens.
+SERVERS = ("emulator", "influxd", "emulator-hashed", "influxd-hashed")
 
 
 class InfluxdFailed(Exception):
     """influxd is missing, did not start, or refused to be onboarded; says which and why."""
 
 
-def start_server(kind: str, *, onboard: bool = True) -> InfluxServer:
-    """A server the test bed starts: "emulator" or "influxd" (set up unless told not to)."""
-    return start_emulator(onboard=onboard) if kind == "emulator" else start_influxd(
-        onboard=onboard)
+def start_server(name: str, *, onboard: bool = True) -> InfluxServer:
+    """A server of SERVERS (set up unless told not to): the emulator, influxd 2.7.12, or, named
+    "-hashed", the emulator's --hashed-tokens mode or influxd 2.8.0 --use-hashed-tokens."""
+    if name not in SERVERS:
+        raise ValueError(f"no server named {name!r}: one of {', '.join(SERVERS)}")
+    hashed = name.endswith("-hashed")
+    if name.startswith("emulator"):
+        return start_emulator(hashed_tokens=hashed, onboard=onboard)
+    return start_influxd(INFLUXD_2_8 if hashed else INFLUXD, hashed_tokens=hashed,
+                         onboard=onboard)
 
 
-def start_influxd(org: str = "rubin", *, onboard: bool = True) -> InfluxServer:
+def start_influxd(tool: Tool = INFLUXD, org: str = "rubin", *, hashed_tokens: bool = False,
+                  onboard: bool = True) -> InfluxServer:
     """Start influxd, wait for `/health`, onboard it with a random operator token (unless told
     not to: then `token` is the one to onboard it with)."""
-    if not INFLUXD.path.exists():
-        raise InfluxdFailed(f"{INFLUXD.path} is missing: run `make tools` to build it")
     data_dir = Path(tempfile.mkdtemp(prefix="influxd-"))
-    url, process = _launch(data_dir)
-    server = InfluxServer(url=url, token=secrets.token_urlsafe(48), org=org, kind="influxd",
-                          process=process, data_dir=data_dir)
+    server = _start(tool, data_dir, secrets.token_urlsafe(48), org, hashed_tokens, _free_port())
+    if onboard:
+        try:
+            _onboard(server)
+        except BaseException:
+            server.stop()
+            raise
+    return server
+
+
+def upgrade(server: InfluxServer, tool: Tool = INFLUXD_2_8, *,
+            hashed_tokens: bool = True) -> InfluxServer:
+    """Stop a started influxd and start `tool` on its data directory at the same address, as an
+    operator upgrades; the new server keeps the operator token and owns the data from then on.
+
+    A 2.7 data directory is migrated on 2.8.0's first start; with hashing on, its tokens are
+    hashed (and a downgrade below 2.8 is refused from then on).
+    """
+    data_dir, server.data_dir = server.data_dir, None
+    server.stop()
+    port = int(server.url.rsplit(":", 1)[1])
+    return _start(tool, data_dir, server.token, server.org, hashed_tokens, port)
+
+
+def _start(tool: Tool, data_dir: Path, token: str, org: str, hashed_tokens: bool,
+           port: int) -> InfluxServer:
+    """influxd on `data_dir` and `port`, once it answers /health; it owns the directory."""
+    if not tool.path.exists():
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise InfluxdFailed(f"{tool.path} is missing: run `make tools` to build it")
+    process = _launch(tool, data_dir, hashed_tokens, port)
+    server = InfluxServer(url=f"http://127.0.0.1:{port}", token=token, org=org, kind="influxd",
+                          process=process, data_dir=data_dir, hashed_tokens=hashed_tokens)
     try:
         _wait_until_healthy(server, data_dir / "influxd.log")
-        if onboard:
-            _onboard(server)
     except BaseException:
         server.stop()
         raise
     return server
 
 
-def _launch(data_dir: Path) -> tuple[str, subprocess.Popen]:
-    port = _free_port()
+def _launch(tool: Tool, data_dir: Path, hashed_tokens: bool, port: int) -> subprocess.Popen:
     command = [
-        str(INFLUXD.path),
+        str(tool.path),
         "--bolt-path", str(data_dir / "influxd.bolt"),
         "--engine-path", str(data_dir / "engine"),
         "--sqlite-path", str(data_dir / "influxd.sqlite"),
         "--http-bind-address", f"127.0.0.1:{port}",
         "--reporting-disabled",
         "--log-level", "warn",
+        *(["--use-hashed-tokens"] if hashed_tokens else []),
     ]
-    log = (data_dir / "influxd.log").open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL)
-    return f"http://127.0.0.1:{port}", process
+    log = (data_dir / "influxd.log").open("ab")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
 
 
 def _free_port() -> int:

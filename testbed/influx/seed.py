@@ -1,5 +1,5 @@
-"""Set-up helpers: put buckets, secrets and tokens into an org the way an operator would, with
-the operator token.
+"""Set-up helpers: put buckets, secrets and tokens into an org the way an operator (or the old
+scripts) would, with the operator token.
 
 The one place tests, the benchmark, the alert test bed and the demo make the org they need.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flux.settings import TaskSettings
+from program.plan import retention_policy_name, retention_seconds
 from testbed.influx.contract import Token, api_call
 from testbed.influx.server import InfluxOrg, InfluxServer
 
@@ -66,4 +67,57 @@ def scoped_token(org: InfluxOrg, *permissions: tuple[str, str, str | None]) -> T
     response = api_call(org, "POST", "/api/v2/authorizations",
                         json={"orgID": org.id, "permissions": wanted})
     assert response.status_code == 201, response.status_code
-    return Token(response.json()["token"])
+    token = Token(response.json()["token"])
+    token.id = response.json()["id"]  # a server that hashes tokens never shows the value again
+    return token
+
+
+def org_operator_token(org: InfluxOrg) -> Token:
+    """A token of the org with what the program needs, that a test may delete (its `id` kept:
+    a server that hashes tokens never shows the value again)."""
+    me = org.server.api("GET", "/api/v2/me").json()["id"]
+    return scoped_token(org, *((action, kind, None) for action in ("read", "write")
+                               for kind in ("buckets", "dbrp", "tasks", "authorizations",
+                                            "dashboards", "variables")),
+                        ("read", "orgs", org.id), ("read", "secrets", None),
+                        ("read", "users", me), ("write", "users", me))
+
+
+# The old scripts (see the README's "Moving from the old scripts").
+TOKENMAKER_TOKEN = "Token for task/alert creation"  # the token taskmaker made its tasks with
+
+
+def old_script_task(name: str, position: int, slack_url: str) -> str:
+    """A task as the old taskmaker wrote it: every 2m30s, offset by list position; its notifiers
+    post every finding of the last 5m straight to the webhook."""
+    header = f'option task = {{name: "{name}", every: 2m30s, offset: {position % 60}s}}\n'
+    if name.startswith("_slack_notify"):
+        return ('import "slack"\n' + header + 'from(bucket: "multiapp_") |> range(start: -5m)\n'
+                f'    |> map(fn: (r) => ({{r with s: slack.message(url: "{slack_url}", '
+                'channel: "#old", text: "old: ${r._value}", color: "danger")}))\n'
+                '    |> yield()\n')
+    return header + 'from(bucket: "x") |> range(start: -5m)\n'
+
+
+def seed_old_scripts(org: InfluxOrg, task_names: Iterable[str], slack_url: str) -> str:
+    """The org as the old scripts left it, over the buckets it has: bucketmapper's mappings,
+    taskmaker's `multiapp_` bucket and tasks (`old_script_task`), and tokenmaker's task token
+    (read and write on buckets, orgs and tasks, by type); that token's ID."""
+    for bucket in org.server.api("GET", "/api/v2/buckets",
+                                 params={"orgID": org.id, "limit": 100}).json()["buckets"]:
+        if not bucket["name"].startswith("_"):
+            org.server.api("POST", "/api/v2/dbrps", json={
+                "orgID": org.id, "bucketID": bucket["id"], "database": bucket["name"],
+                "retention_policy": retention_policy_name(retention_seconds(bucket)),
+                "default": True}).raise_for_status()
+    add_bucket(org, "multiapp_", 3600)
+    for position, name in enumerate(task_names):
+        org.server.api("POST", "/api/v2/tasks", json={
+            "orgID": org.id, "description": name, "status": "active",
+            "flux": old_script_task(name, position, slack_url)}).raise_for_status()
+    response = org.server.api("POST", "/api/v2/authorizations", json={
+        "orgID": org.id, "description": TOKENMAKER_TOKEN,
+        "permissions": [{"action": action, "resource": {"type": kind}}
+                        for kind in ("buckets", "orgs", "tasks") for action in ("read", "write")]})
+    response.raise_for_status()
+    return response.json()["id"]

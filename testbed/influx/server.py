@@ -32,10 +32,18 @@ class InfluxServer:
     kind: str = "external"  # "emulator", "influxd" (started here) or "external" (from env)
     process: subprocess.Popen | None = field(default=None, repr=False)
     data_dir: Path | None = field(default=None, repr=False)  # removed on stop
+    # Stores tokens as hashes, showing a token's value only in its create's answer (InfluxDB
+    # 2.9's default; influxd 2.8 --use-hashed-tokens; the emulator's --hashed-tokens).
+    hashed_tokens: bool = False
 
     @property
     def is_emulator(self) -> bool:
         return self.kind == "emulator"
+
+    @property
+    def name(self) -> str:
+        """The server's name among those the test bed starts (`testbed.influx.influxd.SERVERS`)."""
+        return f"{self.kind}-hashed" if self.hashed_tokens else self.kind
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         """Call the API with the operator token (test set-up and inspection)."""
@@ -127,7 +135,8 @@ def start_emulator(*, hashed_tokens: bool = False, org: str = "rubin",
     if not url.startswith("http"):
         process.kill()
         raise RuntimeError(f"the emulator did not start (first line: {url!r})")
-    return InfluxServer(url=url, token=token, org=org, kind="emulator", process=process)
+    return InfluxServer(url=url, token=token, org=org, kind="emulator", process=process,
+                        hashed_tokens=hashed_tokens)
 
 
 def real_server_from_env() -> InfluxServer | None:

@@ -6,11 +6,15 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 
 from testbed.influx.influxd import start_influxd
+from testbed.paths import TOOLS_BIN
 from testbed.tools import (
     INFLUXD,
+    INFLUXD_2_8,
+    INFLUXD_2_8_VERSION,
     INFLUXD_VERSION,
     PULUMI,
     PULUMI_VERSION,
@@ -32,8 +36,17 @@ def test_the_pulumi_cli_is_the_pinned_release(tmp_path):
     assert version_of(PULUMI.path, tmp_path) == PULUMI_VERSION
 
 
-def test_influxd_is_the_pinned_release(tmp_path):
-    assert version_of(INFLUXD.path, tmp_path).startswith(f"InfluxDB {INFLUXD_VERSION} ")
+@pytest.mark.parametrize(("tool", "version"), [(INFLUXD, INFLUXD_VERSION),
+                                               (INFLUXD_2_8, INFLUXD_2_8_VERSION)],
+                         ids=["2.7.12", "2.8.0"])
+def test_each_influxd_is_its_pinned_release_under_its_own_name(tool, version, tmp_path):
+    assert tool.path.name == f"influxd-{version.removeprefix('v')}"
+    assert version_of(tool.path, tmp_path).startswith(f"InfluxDB {version} ")
+
+
+def test_influxd_is_a_link_to_2_7_12(tmp_path):
+    assert (TOOLS_BIN / "influxd").resolve() == INFLUXD.path.resolve()
+    assert version_of(TOOLS_BIN / "influxd", tmp_path).startswith(f"InfluxDB {INFLUXD_VERSION} ")
 
 
 def test_a_second_build_with_nothing_changed_rebuilds_nothing():
