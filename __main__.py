@@ -15,10 +15,11 @@ from program.dashboards import plan_dashboards, plan_variables
 from program.permissions import task_token_permissions
 from program.plan import (
     apps_with_tasks,
+    buckets_made_before,
     check_app_removal,
     check_buckets_gone,
     check_one_stack,
-    check_owned_retention,
+    check_retention_cuts,
     plan_org,
 )
 from program.settings import load_settings
@@ -68,11 +69,15 @@ def monitored_before(output_apps: list[str] | None) -> list[str] | None:
     return sorted(live | set(output_apps))
 
 
-def approve_run(output_apps: list[str] | None, own_bucket_ids: list[str] | None) -> None:
+def approve_run(output_apps: list[str] | None, own_bucket_ids: list[str] | None,
+                made_bucket_ids: list[str] | None) -> set[str]:
     """Stop before anything is declared if another stack manages the org, or this run would cut
-    the retention of a bucket it did not make or drop too many apps; log what changed."""
-    check_one_stack(buckets, STACK)
-    check_owned_retention(plan.owned_buckets, buckets, ours=own_bucket_ids or [])
+    a bucket's retention or drop too many apps; log what changed. The IDs of the buckets this
+    stack made come back."""
+    check_one_stack(buckets, STACK, own_bucket_ids=own_bucket_ids or [])
+    made = buckets_made_before(made_bucket_ids, own_bucket_ids, plan.owned_buckets, buckets)
+    check_retention_cuts(plan.owned_buckets, buckets, made=made,
+                         allowed=settings.allow_retention_cut)
     previous_apps = monitored_before(output_apps)
     removed = check_app_removal(previous_apps, plan.apps,
                                 max_percent=settings.max_app_deletion_percent,
@@ -87,9 +92,10 @@ def approve_run(output_apps: list[str] | None, own_bucket_ids: list[str] | None)
     pulumi.log.info(
         f"org {org['name']}: {plan.bucket_count} buckets, {len(plan.apps)} apps; "
         f"new apps: {', '.join(added) or 'none'}; removed apps: {', '.join(removed) or 'none'}")
+    return made
 
 
-def declare_monitoring(org_id: str) -> None:
+def declare_monitoring(org_id: str, made_before: set[str]) -> None:
     # Buckets the program owns, and DBRP mappings so InfluxQL and Chronograf see every bucket.
     def mapping(bucket_name: str, bucket_id: pulumi.Input[str], retention_policy: str) -> Dbrp:
         return Dbrp(f"mapping/{bucket_name}", org_id=org_id, bucket_id=bucket_id,
@@ -135,6 +141,16 @@ def declare_monitoring(org_id: str) -> None:
                              "tasks": len(plan.tasks)})
     pulumi.export("task_token", Output.secret(task_token.token))
     pulumi.export("owned_bucket_ids", [bucket.id for bucket in owned.values()])
+    # The buckets this stack made: those it created (none was listed by that name) and those it
+    # made before. The others it adopted, and no setting ever shortens their retention.
+    pulumi.export("made_bucket_ids", [
+        owned[spec.name].id for spec in plan.owned_buckets
+        if spec.listed_id is None or spec.listed_id in made_before])
+
+
+async def last_output(name: str) -> list[str] | None:
+    """An output of this stack's last run; None when it has none (a new stack, an old one)."""
+    return (await last_run.get_output_details(name)).value
 
 
 def declare_dashboards(org_id: str) -> None:
@@ -151,9 +167,9 @@ def declare_dashboards(org_id: str) -> None:
 
 
 async def monitor_org() -> None:
-    approve_run((await last_run.get_output_details("apps")).value,
-                (await last_run.get_output_details("owned_bucket_ids")).value)
-    declare_monitoring(org["id"])
+    made = approve_run(await last_output("apps"), await last_output("owned_bucket_ids"),
+                       await last_output("made_bucket_ids"))
+    declare_monitoring(org["id"], made)
     # Let the registrations start before the SDK waits for them: when it finds none started, it
     # waits output by output, which grows with the square of the resources (pulumi 3.272).
     await asyncio.sleep(0)

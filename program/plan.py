@@ -19,6 +19,7 @@ from flux.literals import duration_literal, duration_ns, name_problem
 from flux.options import script_problem
 from flux.tasks import APP_KINDS
 from program.bucket_classes import is_app_bucket, is_system_bucket
+from providers.bucket import retention_of
 from providers.dbrp import dbrp_name
 from providers.marks import stack_of
 
@@ -58,6 +59,7 @@ class OwnedBucket:
     retention_seconds: int
     description: str
     setting: str  # the setting that names it
+    retention_setting: str | None = None  # the setting its retention follows, if any
     holds_app_data: bool = False  # an application's data: never deleted by the program
     listed_id: str | None = None  # its ID when the listing has it already
 
@@ -82,14 +84,6 @@ class OrgPlan:
         """Every task: each app's, then the org-wide ones."""
         return [*(spec for specs in self.app_tasks.values() for spec in specs),
                 *self.global_tasks]
-
-
-def retention_seconds(bucket: dict) -> int:
-    """The bucket's retention: the first `expire` rule's everySeconds, 0 (infinite) without one."""
-    for rule in bucket.get("retentionRules") or []:
-        if rule.get("type", "expire") == "expire":
-            return int(rule.get("everySeconds") or 0)
-    return 0
 
 
 def retention_policy_name(seconds: int) -> str:
@@ -135,7 +129,7 @@ def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: It
     mapped = [bucket for bucket in listed if bucket["name"] not in owned
               and (map_system_buckets or not is_system_bucket(bucket["name"]))]
     mappings = [
-        Mapping(bucket["id"], bucket["name"], retention_policy_name(retention_seconds(bucket)))
+        Mapping(bucket["id"], bucket["name"], retention_policy_name(retention_of(bucket)))
         for bucket in mapped if is_mappable(bucket["name"])
     ]
     per_app, unmonitored = app_plans(sorted({*app_buckets, *(
@@ -180,56 +174,113 @@ def owned_buckets(tasks: TaskSettings) -> list[OwnedBucket]:
                     "Findings of the per-application tasks, read by the Slack notifiers",
                     "multiappBucket"),
         OwnedBucket(tasks.alerted_bucket, remember,
-                    "Slack messages already sent, so none is posted twice", "alertedBucket"),
+                    "Slack messages already sent, so none is posted twice", "alertedBucket",
+                    "realertAfter"),
     ]
 
 
 def declared_app_buckets(apps: Sequence[str], retention: int) -> list[OwnedBucket]:
     """The buckets of the declared applications, described as the old bucketmaker described
     them (so adopting one of its buckets changes nothing but, at most, the retention)."""
-    return [OwnedBucket(app, retention, f"{app} K8s metrics", "appBuckets", holds_app_data=True)
+    return [OwnedBucket(app, retention, f"{app} K8s metrics", "appBuckets", "appBucketRetention",
+                        holds_app_data=True)
             for app in apps]
 
 
-def check_owned_retention(owned: Sequence[OwnedBucket], buckets: Sequence[dict],
-                          ours: Iterable[str]) -> None:
-    """Refuse, before any write, to shorten the retention of a bucket this stack did not make
-    (`ours`: the IDs of its own buckets): InfluxDB would drop the older data at once."""
+def buckets_made_before(made: Sequence[str] | None, owned: Sequence[str] | None,
+                        specs: Sequence[OwnedBucket], buckets: Sequence[dict]) -> set[str]:
+    """The IDs of the buckets this stack made (created, not adopted), as its last run recorded
+    them (`made` is its `made_bucket_ids` output). A stack last run by a version that recorded
+    only `owned` (every bucket it had, adopted or not) counts its cross-application buckets as
+    made and its applications' buckets as adopted: their data is an application's."""
+    if made is not None:
+        return set(made)
+    cross_application = {spec.name for spec in specs if not spec.holds_app_data}
+    return {bucket["id"] for bucket in buckets
+            if bucket["id"] in set(owned or []) and bucket["name"] in cross_application}
+
+
+def shortens(now: int, asked: int) -> bool:
+    """Whether a retention of `asked` seconds is shorter than `now` (0 is forever)."""
+    return asked != 0 and (now == 0 or now > asked)
+
+
+def check_retention_cuts(owned: Sequence[OwnedBucket], buckets: Sequence[dict], *,
+                         made: Iterable[str], allowed: bool) -> None:
+    """Refuse, before any write, a run that would shorten the retention of an existing bucket
+    (InfluxDB deletes the data older than the new retention at its next check), whatever asks
+    for it: a setting, a retention raised by hand that a refresh would put back, or a create
+    that adopts the bucket. Never for a bucket this stack did not make (`made`: the IDs of
+    those it did); for one it made, only when the operator allowed it for this run."""
     listed = {bucket["name"]: bucket for bucket in buckets}
-    ours = set(ours)
+    made = set(made)
     for spec in owned:
         existing = listed.get(spec.name)
-        if existing is None or existing["id"] in ours:
+        if existing is None or not shortens(now := retention_of(existing),
+                                            spec.retention_seconds):
             continue
-        kept = retention_seconds(existing)
-        if spec.retention_seconds and (kept == 0 or kept > spec.retention_seconds):
-            raise _retention_cut(spec, kept)
+        if existing["id"] not in made:
+            raise _adopted_cut(spec, now)
+        if not allowed:
+            raise _made_cut(spec, now)
 
 
-def _retention_cut(spec: OwnedBucket, kept: int) -> PlanError:
-    """The refusal to manage an existing bucket that keeps its data longer than `spec` would."""
-    keeps = "forever" if kept == 0 else f"for {retention_policy_name(kept)}"
+def _keeps(seconds: int) -> str:
+    return "forever" if seconds == 0 else f"for {retention_policy_name(seconds)}"
+
+
+def _adopted_cut(spec: OwnedBucket, kept: int) -> PlanError:
+    """The refusal to shorten a bucket this stack did not make: no setting allows that."""
+    asked = retention_policy_name(spec.retention_seconds)
     if spec.holds_app_data:
         enough = retention_policy_name(kept)
         return PlanError(
-            f"appBuckets lists {spec.name!r}, an existing bucket that keeps its data {keeps}: "
-            f"adopting it with appBucketRetention={retention_policy_name(spec.retention_seconds)} "
-            "would cut that, and InfluxDB would delete the older data. Set appBucketRetention "
-            f"to {enough}{' or longer' if kept else ''} (`pulumi config set appBucketRetention "
-            f"{enough}`), or take {spec.name!r} out of appBuckets (an existing application "
-            "bucket is monitored all the same); nothing was changed")
+            f"appBuckets lists {spec.name!r}, a bucket this stack did not make, that keeps its "
+            f"data {_keeps(kept)}: appBucketRetention={asked} would cut that, and InfluxDB "
+            "would delete the older data; the stack never shortens a bucket it adopted. Set "
+            f"appBucketRetention to {enough}{' or longer' if kept else ''} (`pulumi config set "
+            f"appBucketRetention {enough}`), or take {spec.name!r} out of appBuckets (an "
+            "existing application bucket is monitored all the same), or shorten its retention "
+            "in InfluxDB yourself; nothing was changed")
     return PlanError(
-        f"{spec.setting} is {spec.name!r}, an existing bucket that keeps its data {keeps}: "
-        f"managing it would cut that to {spec.retention_seconds} s and InfluxDB would delete "
-        f"the older data. Set {spec.setting} to the name of a bucket of its own (`pulumi config "
+        f"{spec.setting} is {spec.name!r}, an existing bucket that keeps its data "
+        f"{_keeps(kept)}: managing it would cut that to {asked} and InfluxDB would delete the "
+        f"older data. Set {spec.setting} to the name of a bucket of its own (`pulumi config "
         f"set {spec.setting} <name>_`); nothing was changed")
 
 
-def check_one_stack(buckets: Sequence[dict], stack: str) -> None:
+def _made_cut(spec: OwnedBucket, kept: int) -> PlanError:
+    """The refusal to shorten a bucket this stack made, unless allowRetentionCut is set."""
+    asked = retention_policy_name(spec.retention_seconds)
+    keep = (f"set {spec.retention_setting} to {retention_policy_name(kept)} (`pulumi config set "
+            f"{spec.retention_setting} {retention_policy_name(kept)}`)"
+            if spec.retention_setting == "appBucketRetention" else
+            "leave it until the data is no longer needed")
+    follows = f" ({spec.retention_setting})" if spec.retention_setting else ""
+    return PlanError(
+        f"bucket {spec.name!r} keeps its data {_keeps(kept)} now, and this run would cut its "
+        f"retention to {asked}{follows}: InfluxDB would delete the data older than {asked}. "
+        f"To keep the data, {keep}; to cut it, allow it for one run with `pulumi config set "
+        "allowRetentionCut true`, run again, then `pulumi config set allowRetentionCut false`; "
+        "nothing was changed")
+
+
+def former_names(buckets: Sequence[dict], own_bucket_ids: Iterable[str]) -> set[str]:
+    """The names this stack's marks carry on its own buckets (`own_bucket_ids`, from its
+    state): its name at the runs that wrote them, an older one after `pulumi stack rename`."""
+    own = set(own_bucket_ids)
+    return {owner for bucket in buckets if bucket["id"] in own
+            and (owner := stack_of(bucket.get("description"))) is not None}
+
+
+def check_one_stack(buckets: Sequence[dict], stack: str, *,
+                    own_bucket_ids: Iterable[str] = ()) -> None:
     """Refuse an org whose listing holds a bucket another stack's mark claims: one organization
-    is managed by one stack, or every alert would be posted twice."""
+    is managed by one stack, or every alert would be posted twice. A mark with a name this
+    stack had (it was renamed since) is its own: this run moves the marks to its name."""
+    ours = {stack, *former_names(buckets, own_bucket_ids)}
     others = sorted((bucket["name"], owner) for bucket in buckets
-                    if (owner := stack_of(bucket.get("description"))) not in (None, stack))
+                    if (owner := stack_of(bucket.get("description"))) not in (None, *ours))
     if others:
         name, owner = others[0]
         raise PlanError(

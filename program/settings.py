@@ -46,6 +46,7 @@ class Settings:
     max_app_deletion_percent: int = 50
     max_app_deletion_count: int = 2
     allow_mass_deletion: bool = False
+    allow_retention_cut: bool = False  # this run may shorten the retention of a bucket it made
     retain_buckets_on_delete: bool = True
     app_buckets: tuple[str, ...] = ()  # applications whose buckets the program makes
     app_bucket_retention_seconds: int = APP_BUCKET_RETENTION_SECONDS  # 0: forever
@@ -60,6 +61,7 @@ SETTING_KEYS = {
     "max_app_deletion_percent": "maxAppDeletionPercent",
     "max_app_deletion_count": "maxAppDeletionCount",
     "allow_mass_deletion": "allowMassDeletion",
+    "allow_retention_cut": "allowRetentionCut",
     "retain_buckets_on_delete": "retainBucketsOnDelete",
     "app_buckets": "appBuckets",
     "app_bucket_retention_seconds": "appBucketRetention",

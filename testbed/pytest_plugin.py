@@ -191,3 +191,11 @@ def telegraf(fake_kubernetes: FakeKubernetes, tmp_path: Path) -> Telegraf:
 def monitored_org(org: InfluxOrg) -> InfluxOrg:
     """A fresh org as the monitoring InfluxDB has it: app buckets and a host-level bucket."""
     return seed_monitored(org)
+
+
+@pytest.fixture
+def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
+    """The real CLI alone, on a stack pointed at `monitored_org`, for what only it does (its
+    flags, its logs, data kept or deleted by the real influxd)."""
+    return PulumiCli(state_dir=tmp_path / "pulumi", config=monitored_org.stack_config(),
+                     secret_config_keys={"influxdb:token"})

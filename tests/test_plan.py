@@ -12,6 +12,7 @@ from program.plan import (
     plan_org,
     retention_policy_name,
 )
+from providers.bucket import bucket_settings
 
 
 def bucket(name: str, seconds: int = 0, id_: str | None = None) -> dict:
@@ -131,3 +132,16 @@ def test_a_declared_app_is_planned_before_its_bucket_exists_and_mapped_from_its_
     assert declared["nublado"].listed_id == bucket("nublado")["id"]  # adopted
     assert {spec.retention_policy for spec in declared.values()} == {"1d"}
     assert not {"sasquatch", "nublado"} & {m.bucket_name for m in plan.mappings}
+
+
+def test_the_program_and_the_bucket_provider_read_one_retention_from_rules_of_several_types():
+    # influxd enforces the first `expire` rule; a rule of another type comes first here.
+    odd = {**bucket("sasquatch"), "orgID": "0" * 16, "retentionRules": [
+        {"type": "shardGroup", "everySeconds": 86400},
+        {"type": "expire", "everySeconds": 7 * 86400}]}
+
+    [mapping] = [m for m in plan_org([*ORG, odd], TaskSettings()).mappings
+                 if m.bucket_name == "sasquatch"]
+
+    assert mapping.retention_policy == "1w"
+    assert bucket_settings(odd)["retention_seconds"] == 7 * 86400

@@ -9,7 +9,6 @@ import json
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -65,13 +64,6 @@ def app_task_names(*apps: str) -> set[str]:
 def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
     return new_engine(stack="dev", config=monitored_org.stack_config(),
                       secret_config_keys={"influxdb:token"})
-
-
-@pytest.fixture
-def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
-    """The real CLI alone, for what only it does (its flags, its logs)."""
-    return PulumiCli(state_dir=tmp_path / "pulumi", config=monitored_org.stack_config(),
-                     secret_config_keys={"influxdb:token"})
 
 
 def as_the_deploy_runs(cli: PulumiCli, job: str) -> Result:
@@ -499,13 +491,18 @@ def test_a_setting_naming_a_data_bucket_is_refused_before_its_retention_is_cut(
     assert host["retentionRules"][0]["everySeconds"] == 30 * 86400
 
 
-def test_the_stacks_own_buckets_may_get_a_shorter_retention(engine, monitored_org):
+def test_the_stacks_own_buckets_get_a_shorter_retention_only_when_allowed_for_the_run(
+        engine, monitored_org):
     engine.config["rubin-influx-tools:realertAfter"] = "3h"
     succeeded(engine.up())
     engine.config["rubin-influx-tools:realertAfter"] = "2h"
 
+    refused = engine.up()
+    engine.config["rubin-influx-tools:allowRetentionCut"] = True
     succeeded(engine.up())
 
+    assert "bucket 'alerted_' keeps its data for 3h now, and this run would cut its retention " \
+           "to 2h (realertAfter)" in refused.error
     alerted = monitored_org.server.api("GET", "/api/v2/buckets", params={
         "orgID": monitored_org.id, "name": "alerted_"}).json()["buckets"][0]
     assert alerted["retentionRules"][0]["everySeconds"] == 2 * 3600
@@ -698,8 +695,8 @@ def test_a_declared_app_whose_bucket_keeps_data_longer_is_refused_before_any_wri
     adopted = succeeded(engine.up())
 
     assert refused.error is not None
-    assert "appBuckets lists 'sasquatch', an existing bucket that keeps its data for 4w2d: " \
-           "adopting it with appBucketRetention=1w would cut that" in refused.error
+    assert "appBuckets lists 'sasquatch', a bucket this stack did not make, that keeps its " \
+           "data for 4w2d: appBucketRetention=1w would cut that" in refused.error
     assert "`pulumi config set appBucketRetention 4w2d`" in refused.error
     assert refused.steps == []
     assert "bucket/sasquatch" in adopted.names("create")

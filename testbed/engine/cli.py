@@ -119,6 +119,11 @@ class PulumiCli(StackEngine):
         """`pulumi cancel`: remove the lock a killed run left on the stack."""
         self._select().cancel()
 
+    def rename(self, name: str) -> None:
+        """`pulumi stack rename <name>`: the same stack (state, config) under a new name."""
+        self._select().rename(name)
+        self.stack_name = name
+
     def _run(self, op: str, **options: Any) -> Result:
         stack = self._select()
         if old_keys := list(stack.get_all_config()):  # `config` is the whole of it

@@ -20,6 +20,9 @@ from testbed.influx.server import InfluxServer, start_emulator
 from testbed.tools import INFLUXD
 
 READY_SECONDS = 60
+# influxd deletes the data a bucket's retention no longer keeps at each check (every 30 minutes
+# by default): the test bed's checks every second, so a test sees what a retention cut deletes.
+RETENTION_CHECK_INTERVAL = "1s"
 
 
 class InfluxdFailed(Exception):
@@ -32,13 +35,14 @@ def start_server(kind: str, *, onboard: bool = True) -> InfluxServer:
         onboard=onboard)
 
 
-def start_influxd(org: str = "rubin", *, onboard: bool = True) -> InfluxServer:
+def start_influxd(org: str = "rubin", *, onboard: bool = True,
+                  retention_check_interval: str = RETENTION_CHECK_INTERVAL) -> InfluxServer:
     """Start influxd, wait for `/health`, onboard it with a random operator token (unless told
     not to: then `token` is the one to onboard it with)."""
     if not INFLUXD.path.exists():
         raise InfluxdFailed(f"{INFLUXD.path} is missing: run `make tools` to build it")
     data_dir = Path(tempfile.mkdtemp(prefix="influxd-"))
-    url, process = _launch(data_dir)
+    url, process = _launch(data_dir, retention_check_interval)
     server = InfluxServer(url=url, token=secrets.token_urlsafe(48), org=org, kind="influxd",
                           process=process, data_dir=data_dir)
     try:
@@ -51,7 +55,7 @@ def start_influxd(org: str = "rubin", *, onboard: bool = True) -> InfluxServer:
     return server
 
 
-def _launch(data_dir: Path) -> tuple[str, subprocess.Popen]:
+def _launch(data_dir: Path, retention_check_interval: str) -> tuple[str, subprocess.Popen]:
     port = _free_port()
     command = [
         str(INFLUXD.path),
@@ -60,6 +64,7 @@ def _launch(data_dir: Path) -> tuple[str, subprocess.Popen]:
         "--sqlite-path", str(data_dir / "influxd.sqlite"),
         "--http-bind-address", f"127.0.0.1:{port}",
         "--reporting-disabled",
+        "--storage-retention-check-interval", retention_check_interval,
         "--log-level", "warn",
     ]
     log = (data_dir / "influxd.log").open("wb")
