@@ -21,6 +21,7 @@ from program.plan import (
     check_one_stack,
     check_retention_cuts,
     plan_org,
+    renamed_apps,
 )
 from program.settings import load_settings
 from program.slack import secret_warnings
@@ -82,7 +83,9 @@ def approve_run(output_apps: list[str] | None, own_bucket_ids: list[str] | None,
     removed = check_app_removal(previous_apps, plan.apps,
                                 max_percent=settings.max_app_deletion_percent,
                                 max_count=settings.max_app_deletion_count,
-                                allowed=settings.allow_mass_deletion)
+                                allowed=settings.allow_mass_deletion,
+                                renamed=lambda apps: renamed_apps(
+                                    apps, influx.list_dbrps(org["id"]), buckets))
     # An app loses its monitoring only if its bucket is really gone, not just missing from a
     # listing that lost a page: ask InfluxDB for each by name (only when apps are removed).
     listed = {bucket["name"] for bucket in buckets}

@@ -9,7 +9,7 @@ monitoring is in place before their first data arrives.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from pulumi.errors import RunError
@@ -289,9 +289,23 @@ def check_one_stack(buckets: Sequence[dict], stack: str, *,
             "or point this one at another organization (influxdb:org); nothing was changed")
 
 
+def renamed_apps(apps: Iterable[str], mappings: Iterable[dict],
+                 buckets: Sequence[dict]) -> dict[str, str]:
+    """Which of these apps' buckets were renamed by hand: old name -> new name. InfluxDB keeps a
+    bucket's ID through a rename, and the app's DBRP mapping still names the old database."""
+    names = {bucket["id"]: bucket["name"] for bucket in buckets}
+    apps = set(apps)
+    return {mapping["database"]: names[mapping["bucketID"]] for mapping in mappings
+            if mapping["database"] in apps
+            and names.get(mapping["bucketID"], mapping["database"]) != mapping["database"]}
+
+
 def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], *,
-                      max_percent: int, max_count: int, allowed: bool) -> list[str]:
-    """The apps this run stops monitoring; raises if that is more than the limits allow."""
+                      max_percent: int, max_count: int, allowed: bool,
+                      renamed: Callable[[Sequence[str]], dict[str, str]] = lambda _apps: {},
+                      ) -> list[str]:
+    """The apps this run stops monitoring; raises if that is more than the limits allow, telling
+    the buckets renamed by hand (`renamed` finds them) from those that are gone."""
     if not previous_apps:
         return []
     removed = sorted(set(previous_apps) - set(apps))
@@ -300,11 +314,30 @@ def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], 
         raise TooManyAppsRemoved(
             f"this run would delete the tasks and mappings of {len(removed)} of "
             f"{len(previous_apps)} apps ({share:.0f}%, more than maxAppDeletionPercent="
-            f"{max_percent} and maxAppDeletionCount={max_count}): {', '.join(removed[:10])}"
-            f"{' ...' if len(removed) > 10 else ''}. If those buckets really are gone, allow it "
+            f"{max_percent} and maxAppDeletionCount={max_count}): "
+            f"{_removal_causes(removed, renamed(removed))}. If that is what you want, allow it "
             "for one run with `pulumi config set allowMassDeletion true` (and set it back to "
             "false afterwards); otherwise check the token and the org. Nothing was changed")
     return removed
+
+
+def _removal_causes(removed: Sequence[str], renamed: dict[str, str]) -> str:
+    """The removed apps, the renamed ones apart: a rename moves the monitoring, a loss ends it."""
+    gone = [app for app in removed if app not in renamed]
+    parts = []
+    if renamed:
+        moves = [f"{old} -> {new}" for old, new in sorted(renamed.items())]
+        parts.append(f"{len(renamed)} buckets renamed by hand ({_some(moves)}), whose "
+                     "monitoring moves to the new names (InfluxQL: the database is the new "
+                     "name)")
+    if gone:
+        parts.append(f"{len(gone)} buckets gone ({_some(gone)}), whose monitoring ends: if "
+                     "those buckets really are gone, that is right")
+    return "; ".join(parts)
+
+
+def _some(names: Sequence[str]) -> str:
+    return f"{', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
 
 
 def check_buckets_gone(still_there: Sequence[str]) -> None:

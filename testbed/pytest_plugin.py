@@ -194,6 +194,14 @@ def monitored_org(org: InfluxOrg) -> InfluxOrg:
 
 
 @pytest.fixture
+def engine(monitored_org: InfluxOrg, new_engine: Callable[..., Engine | PulumiCli]
+           ) -> Engine | PulumiCli:
+    """The stack `dev` pointed at `monitored_org`, under each engine (`new_engine`)."""
+    return new_engine(stack="dev", config=monitored_org.stack_config(),
+                      secret_config_keys={"influxdb:token"})
+
+
+@pytest.fixture
 def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
     """The real CLI alone, on a stack pointed at `monitored_org`, for what only it does (its
     flags, its logs, data kept or deleted by the real influxd)."""

@@ -19,7 +19,6 @@ from providers.marks import marked, unmarked
 from testbed.alerts import watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
-from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
 from testbed.influx.dashboards import dashboards, variables
 from testbed.influx.holdings import (
@@ -60,12 +59,6 @@ def app_task_names(*apps: str) -> set[str]:
 
 
 # Fixtures.
-@pytest.fixture
-def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
-    return new_engine(stack="dev", config=monitored_org.stack_config(),
-                      secret_config_keys={"influxdb:token"})
-
-
 def as_the_deploy_runs(cli: PulumiCli, job: str) -> Result:
     """The Pulumi command of one job of .github/workflows/deploy.yaml, with its options."""
     jobs = yaml.safe_load((REPO / ".github" / "workflows" / "deploy.yaml").read_text())["jobs"]
