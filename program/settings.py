@@ -134,8 +134,9 @@ def _slack_routes(config: pulumi.Config, key: str,
         raise SettingsError(
             f"{key} is {value!r}: it must be a list of routes, each with exactly a cluster, a "
             f"channel and a secretKey (the InfluxDB secret holding that channel's webhook URL): "
-            f"`pulumi config set --path '{key}[0].cluster' summit`, then "
-            f"'{key}[0].channel' and '{key}[0].secretKey'")
+            f"`pulumi config set --path '{key}[0].cluster' summit`, then '{key}[0].channel', "
+            f"and `pulumi config set --plaintext --path '{key}[0].secretKey' <key>` (a name "
+            "the CLI takes for a secret unless told otherwise)")
     return tuple(SlackRoute(route["cluster"], route["channel"], route["secretKey"])
                  for route in value)
 

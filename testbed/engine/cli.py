@@ -166,6 +166,18 @@ class PulumiCli(StackEngine):
         return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=usage.mb,
                       seconds=seconds, cpu_seconds=usage.cpu_seconds, output=shown)
 
+    def shell(self) -> tuple[Path, dict[str, str]]:
+        """The project folder and the environment in which a `pulumi ...` command typed by hand
+        acts on this stack (its backend, its home, no prompts, and none of the options the
+        test bed sets for every run: a plain `refresh` is plain), the stack laid out first."""
+        self._select()
+        environment = {**os.environ, **self._environment(),
+                       "PULUMI_HOME": str(self.state_dir / "home"),
+                       "PULUMI_SKIP_CONFIRMATIONS": "true"}
+        for option in ("PULUMI_RUN_PROGRAM", "PULUMI_SKIP_CHECKPOINTS"):
+            environment.pop(option)
+        return self.project_dir, environment
+
     def _select(self) -> auto.Stack:
         if self._stack is None:
             self._lay_out_project()
