@@ -1,11 +1,14 @@
 """A TCP forwarder on a free loopback port: a second address for a server, that can be closed.
 
 Tests use it to move InfluxDB: the stack is deployed through the forwarder's URL, then the
-forwarder closes, and the server is only reachable at its own URL.
+forwarder closes, and the server is only reachable at its own URL. Given `stop_at`, it plays a
+server that stops answering part way: the first request that holds those bytes is never
+delivered, and every connection is dropped and refused from then on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from urllib.parse import urlsplit
@@ -14,15 +17,24 @@ from urllib.parse import urlsplit
 class Forwarder:
     """Forwards every connection made to `url` to the server at `target_url` until closed."""
 
-    def __init__(self, target_url: str) -> None:
+    def __init__(self, target_url: str, *, stop_at: bytes | None = None) -> None:
         target = urlsplit(target_url)
         self._target = (target.hostname, target.port)
+        self._stop_at = stop_at
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.stopped = threading.Event()  # set once `stop_at` was met
         threading.Thread(target=self._accept, daemon=True).start()
 
     def close(self) -> None:
+        """Refuse new connections and drop the open ones."""
         self._listener.close()
+        with self._lock:
+            for connection in self._open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
     def _accept(self) -> None:
         while True:
@@ -31,14 +43,20 @@ class Forwarder:
             except OSError:  # closed
                 return
             server = socket.create_connection(self._target)
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
+            with self._lock:
+                self._open |= {client, server}
+            threading.Thread(target=self._pipe, args=(client, server, self._stop_at),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, None), daemon=True).start()
 
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    with source, sink:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
+    def _pipe(self, source: socket.socket, sink: socket.socket, stop_at: bytes | None) -> None:
+        with source, sink:
+            try:
+                while data := source.recv(65536):
+                    if stop_at is not None and stop_at in data:
+                        self.stopped.set()
+                        self.close()
+                        return
+                    sink.sendall(data)
+            except OSError:
+                pass

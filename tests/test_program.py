@@ -6,6 +6,7 @@ Each scenario asserts both the steps the engine took and the objects in InfluxDB
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -455,6 +456,7 @@ def test_an_up_killed_part_way_is_finished_by_the_next_up_without_duplicates(
         assert killed.result().error is not None
     made_before = {task["name"] for task in tasks(monitored_org)}
     emulator.clear_faults()
+    locked = cli.up()  # refused: the stack is locked
     cli.cancel()  # the lock the killed run left, removed as the README says
 
     finished = succeeded(cli.up())
@@ -462,6 +464,12 @@ def test_an_up_killed_part_way_is_finished_by_the_next_up_without_duplicates(
     names = [task["name"] for task in tasks(monitored_org)]
     declared = [step for step in finished.steps if step.type.endswith(":Task")]
     assert made_before and len(names) == len(set(names)) == len(declared)
+    # The lock's owner and age, which the README tells an operator to read before cancelling.
+    [shape] = re.findall(r"`(created by <user>@<host> \(pid <n>\) at <time>)`",
+                         (REPO / "README.md").read_text())
+    pattern = re.escape(shape).replace("<user>", r"\S+").replace("<host>", r"\S+")
+    assert re.search(pattern.replace("<n>", r"\d+").replace("<time>", r"\d{4}-\S+"),
+                     locked.error)
     assert [token["description"] for token in authorizations(monitored_org)].count(
         TASK_TOKEN) == 1
     databases = [mapping["database"] for mapping in stored_mappings(monitored_org)]
