@@ -6,9 +6,6 @@ from flux import TaskSettings
 from program.plan import (
     ListingLooksPartial,
     PlanError,
-    TooManyAppsRemoved,
-    apps_with_tasks,
-    check_app_removal,
     plan_org,
     retention_policy_name,
 )
@@ -65,13 +62,6 @@ def test_a_bucket_named_like_db_slash_rp_gets_no_stored_mapping():
     assert "telegraf/autogen" not in {m.bucket_name for m in plan.mappings}
 
 
-def test_apps_with_tasks_are_named_by_bucket_when_known_and_by_task_name_otherwise():
-    names = ["Mobu restarts", "Mobu state_checks", "Gafaelfawr restarts", "_slack_notify_disk",
-             "Nublado state_checks", "someone's task"]
-    assert apps_with_tasks(names, known_apps=["mobu", "nublado", "sasquatch"]) == {
-        "mobu", "nublado", "Gafaelfawr"}
-
-
 def test_a_listing_without_the_system_buckets_is_refused_naming_the_permission_it_takes():
     with pytest.raises(ListingLooksPartial, match="_monitoring, _tasks") as refused:
         plan_org([bucket("nublado")], TaskSettings())
@@ -93,32 +83,6 @@ def test_the_disk_check_is_declared_only_when_its_bucket_exists():
     without = [b for b in ORG if b["name"] != "roundtable_internal_"]
     without_disk = {t.name for t in plan_org(without, TaskSettings()).global_tasks}
     assert with_disk - without_disk == {"_slack_notify_disk_checks"}
-
-
-def test_removing_a_few_apps_is_allowed():
-    removed = check_app_removal(["a", "b", "c", "d"], ["a", "b", "c"],
-                                max_percent=50, max_count=2, allowed=False)
-    assert removed == ["d"]
-
-
-def test_removing_most_apps_stops_the_run_and_says_how_to_allow_it():
-    with pytest.raises(TooManyAppsRemoved, match="allowMassDeletion true"):
-        check_app_removal(["a", "b", "c", "d"], ["a"], max_percent=50, max_count=2,
-                          allowed=False)
-
-
-def test_removing_most_apps_of_a_small_org_is_allowed_below_the_count():
-    assert check_app_removal(["a", "b"], [], max_percent=50, max_count=2,
-                             allowed=False) == ["a", "b"]
-
-
-def test_allow_mass_deletion_lets_the_run_remove_them():
-    assert check_app_removal(["a", "b", "c", "d"], [], max_percent=50, max_count=2,
-                             allowed=True) == ["a", "b", "c", "d"]
-
-
-def test_the_first_run_has_nothing_to_remove():
-    assert check_app_removal(None, ["a"], max_percent=50, max_count=2, allowed=False) == []
 
 
 def test_a_declared_app_is_planned_before_its_bucket_exists_and_mapped_from_its_own_bucket():
