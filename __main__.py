@@ -12,19 +12,13 @@ import pulumi
 from pulumi import Output, ResourceOptions
 
 from program.dashboards import plan_dashboards, plan_variables
+from program.guards import LastRun, approve_run
 from program.permissions import REPLACED_TOKENS, task_token_permissions
-from program.plan import (
-    apps_with_tasks,
-    check_app_removal,
-    check_buckets_gone,
-    check_one_stack,
-    check_owned_retention,
-    plan_org,
-)
+from program.plan import plan_org
 from program.settings import load_settings
 from program.slack import secret_warnings
 from providers import AuthorizationToken, Bucket, Dashboard, Dbrp, Task, Variable
-from providers.dbrp import MAX_DATABASE_BYTES
+from providers.dbrp import dbrp_name
 from providers.marks import marked
 
 # Settings and the org as it is now.
@@ -37,10 +31,8 @@ plan = plan_org(buckets, settings.tasks, ignore_buckets=settings.ignore_buckets,
                 app_bucket_retention_seconds=settings.app_bucket_retention_seconds)
 if plan.unmappable:
     pulumi.log.warn(
-        f"no DBRP mapping for {', '.join(map(repr, plan.unmappable))}: a database name must be "
-        "printable (no control characters, no space but ' '), not '.' or '..', without '/' or "
-        "'\\' (InfluxDB maps a bucket named db/rp to that database itself), at most "
-        f"{MAX_DATABASE_BYTES} bytes")
+        f"no DBRP mapping for {', '.join(map(repr, plan.unmappable))}: a database name "
+        f"{'; '.join(filter(None, map(dbrp_name, plan.unmappable)))}")
 for bucket, reason in plan.unmonitored.items():
     pulumi.log.warn(
         f"bucket {bucket!r} is not monitored (no tasks are declared for it): {reason}. Rename "
@@ -49,7 +41,7 @@ for bucket, reason in plan.unmonitored.items():
 for warning in secret_warnings(influx, org, settings.tasks.slack_secret_keys):
     pulumi.log.warn(warning)
 
-# The apps of the last run: this stack's own `apps` output.
+# What the last run recorded: this stack's own outputs.
 last_run = pulumi.StackReference(
     f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
 # Every object's description names the stack that manages it: a create never adopts another
@@ -57,39 +49,7 @@ last_run = pulumi.StackReference(
 STACK = f"{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
-def monitored_before(output_apps: list[str] | None) -> list[str] | None:
-    """The apps monitored before this run. The `apps` output is saved even by a run that failed
-    before deleting anything, so when this run removes apps, the apps whose tasks InfluxDB still
-    holds count too: a failed run never lowers the bar of the safety stop."""
-    if not output_apps or set(output_apps) <= set(plan.apps):
-        return output_apps  # nothing removed: no need to ask InfluxDB
-    live = apps_with_tasks((task["name"] for task in influx.list_tasks(org["id"])),
-                           known_apps=[*output_apps, *plan.apps])
-    return sorted(live | set(output_apps))
-
-
-def approve_run(output_apps: list[str] | None, own_bucket_ids: list[str] | None) -> None:
-    """Stop before anything is declared if another stack manages the org, or this run would cut
-    the retention of a bucket it did not make or drop too many apps; log what changed."""
-    check_one_stack(buckets, STACK)
-    check_owned_retention(plan.owned_buckets, buckets, ours=own_bucket_ids or [])
-    previous_apps = monitored_before(output_apps)
-    removed = check_app_removal(previous_apps, plan.apps,
-                                max_percent=settings.max_app_deletion_percent,
-                                max_count=settings.max_app_deletion_count,
-                                allowed=settings.allow_mass_deletion)
-    # An app loses its monitoring only if its bucket is really gone, not just missing from a
-    # listing that lost a page: ask InfluxDB for each by name (only when apps are removed).
-    listed = {bucket["name"] for bucket in buckets}
-    check_buckets_gone([app for app in removed if app not in listed and
-                        influx.bucket_exists(org["id"], app)])
-    added = sorted(set(plan.apps) - set(previous_apps or []))
-    pulumi.log.info(
-        f"org {org['name']}: {plan.bucket_count} buckets, {len(plan.apps)} apps; "
-        f"new apps: {', '.join(added) or 'none'}; removed apps: {', '.join(removed) or 'none'}")
-
-
-def declare_monitoring(org_id: str) -> None:
+def declare_monitoring(org_id: str, made_before: set[str]) -> None:
     # Buckets the program owns, and DBRP mappings so InfluxQL and Chronograf see every bucket.
     def mapping(bucket_name: str, bucket_id: pulumi.Input[str], retention_policy: str) -> Dbrp:
         return Dbrp(f"mapping/{bucket_name}", org_id=org_id, bucket_id=bucket_id,
@@ -135,6 +95,16 @@ def declare_monitoring(org_id: str) -> None:
                              "tasks": len(plan.tasks)})
     pulumi.export("task_token", Output.secret(task_token.token))
     pulumi.export("owned_bucket_ids", [bucket.id for bucket in owned.values()])
+    # The buckets this stack made: those it created (none was listed by that name) and those it
+    # made before. The others it adopted, and no setting ever shortens their retention.
+    pulumi.export("made_bucket_ids", [
+        owned[spec.name].id for spec in plan.owned_buckets
+        if spec.listed_id is None or spec.listed_id in made_before])
+
+
+async def last_output(name: str) -> list[str] | None:
+    """An output of this stack's last run; None when it has none (a new stack, an old one)."""
+    return (await last_run.get_output_details(name)).value
 
 
 def declare_dashboards(org_id: str) -> None:
@@ -151,9 +121,12 @@ def declare_dashboards(org_id: str) -> None:
 
 
 async def monitor_org() -> None:
-    approve_run((await last_run.get_output_details("apps")).value,
-                (await last_run.get_output_details("owned_bucket_ids")).value)
-    declare_monitoring(org["id"])
+    last = LastRun(apps=await last_output("apps"),
+                   owned_bucket_ids=await last_output("owned_bucket_ids"),
+                   made_bucket_ids=await last_output("made_bucket_ids"))
+    approval = approve_run(influx, org["id"], buckets, plan, settings, STACK, last)
+    pulumi.log.info(approval.summary(org["name"], plan))
+    declare_monitoring(org["id"], approval.made_bucket_ids)
     # Let the registrations start before the SDK waits for them: when it finds none started, it
     # waits output by output, which grows with the square of the resources (pulumi 3.272).
     await asyncio.sleep(0)

@@ -17,10 +17,9 @@ from pulumi.errors import RunError
 from flux import TaskSettings, TaskSpec, app_tasks, global_tasks, task_name
 from flux.literals import duration_literal, duration_ns, name_problem
 from flux.options import script_problem
-from flux.tasks import APP_KINDS
 from program.bucket_classes import is_app_bucket, is_system_bucket
+from providers.bucket import retention_of
 from providers.dbrp import dbrp_name
-from providers.marks import stack_of
 
 SYSTEM_BUCKETS = ("_monitoring", "_tasks")
 MULTIAPP_RETENTION_SECONDS = 3600  # the server's minimum: findings only matter until alerted
@@ -34,10 +33,6 @@ class PlanError(RunError, ValueError):
 
 class ListingLooksPartial(PlanError):
     """The bucket listing is missing what every org has: the token cannot see the whole org."""
-
-
-class TooManyAppsRemoved(PlanError):
-    """This run would remove the monitoring of more apps than the safety limits allow."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +53,7 @@ class OwnedBucket:
     retention_seconds: int
     description: str
     setting: str  # the setting that names it
+    retention_setting: str | None = None  # the setting its retention follows, if any
     holds_app_data: bool = False  # an application's data: never deleted by the program
     listed_id: str | None = None  # its ID when the listing has it already
 
@@ -82,14 +78,6 @@ class OrgPlan:
         """Every task: each app's, then the org-wide ones."""
         return [*(spec for specs in self.app_tasks.values() for spec in specs),
                 *self.global_tasks]
-
-
-def retention_seconds(bucket: dict) -> int:
-    """The bucket's retention: the first `expire` rule's everySeconds, 0 (infinite) without one."""
-    for rule in bucket.get("retentionRules") or []:
-        if rule.get("type", "expire") == "expire":
-            return int(rule.get("everySeconds") or 0)
-    return 0
 
 
 def retention_policy_name(seconds: int) -> str:
@@ -135,7 +123,7 @@ def plan_org(buckets: Sequence[dict], tasks: TaskSettings, *, ignore_buckets: It
     mapped = [bucket for bucket in listed if bucket["name"] not in owned
               and (map_system_buckets or not is_system_bucket(bucket["name"]))]
     mappings = [
-        Mapping(bucket["id"], bucket["name"], retention_policy_name(retention_seconds(bucket)))
+        Mapping(bucket["id"], bucket["name"], retention_policy_name(retention_of(bucket)))
         for bucket in mapped if is_mappable(bucket["name"])
     ]
     per_app, unmonitored = app_plans(sorted({*app_buckets, *(
@@ -180,103 +168,17 @@ def owned_buckets(tasks: TaskSettings) -> list[OwnedBucket]:
                     "Findings of the per-application tasks, read by the Slack notifiers",
                     "multiappBucket"),
         OwnedBucket(tasks.alerted_bucket, remember,
-                    "Slack messages already sent, so none is posted twice", "alertedBucket"),
+                    "Slack messages already sent, so none is posted twice", "alertedBucket",
+                    "realertAfter"),
     ]
 
 
 def declared_app_buckets(apps: Sequence[str], retention: int) -> list[OwnedBucket]:
     """The buckets of the declared applications, described as the old bucketmaker described
     them (so adopting one of its buckets changes nothing but, at most, the retention)."""
-    return [OwnedBucket(app, retention, f"{app} K8s metrics", "appBuckets", holds_app_data=True)
+    return [OwnedBucket(app, retention, f"{app} K8s metrics", "appBuckets", "appBucketRetention",
+                        holds_app_data=True)
             for app in apps]
-
-
-def check_owned_retention(owned: Sequence[OwnedBucket], buckets: Sequence[dict],
-                          ours: Iterable[str]) -> None:
-    """Refuse, before any write, to shorten the retention of a bucket this stack did not make
-    (`ours`: the IDs of its own buckets): InfluxDB would drop the older data at once."""
-    listed = {bucket["name"]: bucket for bucket in buckets}
-    ours = set(ours)
-    for spec in owned:
-        existing = listed.get(spec.name)
-        if existing is None or existing["id"] in ours:
-            continue
-        kept = retention_seconds(existing)
-        if spec.retention_seconds and (kept == 0 or kept > spec.retention_seconds):
-            raise _retention_cut(spec, kept)
-
-
-def _retention_cut(spec: OwnedBucket, kept: int) -> PlanError:
-    """The refusal to manage an existing bucket that keeps its data longer than `spec` would."""
-    keeps = "forever" if kept == 0 else f"for {retention_policy_name(kept)}"
-    if spec.holds_app_data:
-        enough = retention_policy_name(kept)
-        return PlanError(
-            f"appBuckets lists {spec.name!r}, an existing bucket that keeps its data {keeps}: "
-            f"adopting it with appBucketRetention={retention_policy_name(spec.retention_seconds)} "
-            "would cut that, and InfluxDB would delete the older data. Set appBucketRetention "
-            f"to {enough}{' or longer' if kept else ''} (`pulumi config set appBucketRetention "
-            f"{enough}`), or take {spec.name!r} out of appBuckets (an existing application "
-            "bucket is monitored all the same); nothing was changed")
-    return PlanError(
-        f"{spec.setting} is {spec.name!r}, an existing bucket that keeps its data {keeps}: "
-        f"managing it would cut that to {spec.retention_seconds} s and InfluxDB would delete "
-        f"the older data. Set {spec.setting} to the name of a bucket of its own (`pulumi config "
-        f"set {spec.setting} <name>_`); nothing was changed")
-
-
-def check_one_stack(buckets: Sequence[dict], stack: str) -> None:
-    """Refuse an org whose listing holds a bucket another stack's mark claims: one organization
-    is managed by one stack, or every alert would be posted twice."""
-    others = sorted((bucket["name"], owner) for bucket in buckets
-                    if (owner := stack_of(bucket.get("description"))) not in (None, stack))
-    if others:
-        name, owner = others[0]
-        raise PlanError(
-            f"bucket {name!r} is managed by stack {owner}, and one organization is managed by "
-            f"one stack: this stack ({stack}) would duplicate its tasks. Destroy the other stack "
-            "or point this one at another organization (influxdb:org); nothing was changed")
-
-
-def check_app_removal(previous_apps: Sequence[str] | None, apps: Sequence[str], *,
-                      max_percent: int, max_count: int, allowed: bool) -> list[str]:
-    """The apps this run stops monitoring; raises if that is more than the limits allow."""
-    if not previous_apps:
-        return []
-    removed = sorted(set(previous_apps) - set(apps))
-    share = 100 * len(removed) / len(previous_apps)
-    if not allowed and len(removed) > max_count and share > max_percent:
-        raise TooManyAppsRemoved(
-            f"this run would delete the tasks and mappings of {len(removed)} of "
-            f"{len(previous_apps)} apps ({share:.0f}%, more than maxAppDeletionPercent="
-            f"{max_percent} and maxAppDeletionCount={max_count}): {', '.join(removed[:10])}"
-            f"{' ...' if len(removed) > 10 else ''}. If those buckets really are gone, allow it "
-            "for one run with `pulumi config set allowMassDeletion true` (and set it back to "
-            "false afterwards); otherwise check the token and the org. Nothing was changed")
-    return removed
-
-
-def check_buckets_gone(still_there: Sequence[str]) -> None:
-    """Refuse a run that would drop apps whose buckets InfluxDB still has."""
-    if still_there:
-        raise ListingLooksPartial(
-            f"the bucket listing left out {len(still_there)} buckets that InfluxDB still has "
-            f"({', '.join(still_there[:10])}{' ...' if len(still_there) > 10 else ''}): "
-            "the listing was incomplete (a page lost or cut short), so this run would have "
-            "deleted their monitoring. Run again; nothing was changed")
-
-
-def apps_with_tasks(task_names: Iterable[str], known_apps: Iterable[str]) -> set[str]:
-    """The apps whose tasks are in InfluxDB: known apps by their bucket name, others by the name
-    their tasks give them ("Mobu restarts" -> "Mobu"; task names capitalise the bucket name)."""
-    by_task_name = {task_name(app, kind): app for app in known_apps for kind in APP_KINDS}
-    found = set()
-    for name in task_names:
-        if name in by_task_name:
-            found.add(by_task_name[name])
-        elif kind := next((k for k in APP_KINDS if name.endswith(f" {k}")), None):
-            found.add(name.removesuffix(f" {kind}"))
-    return found
 
 
 def _check_unique_task_names(per_app: dict[str, list[TaskSpec]]) -> None:

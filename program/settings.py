@@ -46,6 +46,7 @@ class Settings:
     max_app_deletion_percent: int = 50
     max_app_deletion_count: int = 2
     allow_mass_deletion: bool = False
+    allow_retention_cut: bool = False  # this run may shorten the retention of a bucket it made
     retain_buckets_on_delete: bool = True
     app_buckets: tuple[str, ...] = ()  # applications whose buckets the program makes
     app_bucket_retention_seconds: int = APP_BUCKET_RETENTION_SECONDS  # 0: forever
@@ -60,6 +61,7 @@ SETTING_KEYS = {
     "max_app_deletion_percent": "maxAppDeletionPercent",
     "max_app_deletion_count": "maxAppDeletionCount",
     "allow_mass_deletion": "allowMassDeletion",
+    "allow_retention_cut": "allowRetentionCut",
     "retain_buckets_on_delete": "retainBucketsOnDelete",
     "app_buckets": "appBuckets",
     "app_bucket_retention_seconds": "appBucketRetention",
@@ -132,8 +134,9 @@ def _slack_routes(config: pulumi.Config, key: str,
         raise SettingsError(
             f"{key} is {value!r}: it must be a list of routes, each with exactly a cluster, a "
             f"channel and a secretKey (the InfluxDB secret holding that channel's webhook URL): "
-            f"`pulumi config set --path '{key}[0].cluster' summit`, then "
-            f"'{key}[0].channel' and '{key}[0].secretKey'")
+            f"`pulumi config set --path '{key}[0].cluster' summit`, then '{key}[0].channel', "
+            f"and `pulumi config set --plaintext --path '{key}[0].secretKey' <key>` (a name "
+            "the CLI takes for a secret unless told otherwise)")
     return tuple(SlackRoute(route["cluster"], route["channel"], route["secretKey"])
                  for route in value)
 

@@ -30,7 +30,7 @@ from pulumi.dynamic import (
 from providers import diagnostics, settings
 from providers.adoption import adopt_or_create, pick
 from providers.client import CONFIGURED_TOKEN, InfluxClient
-from providers.errors import NotFound, Unauthorized
+from providers.errors import NotFound, Unauthorized, report_in_one_line
 from providers.inputs import is_unknown, whole_number
 from providers.listing import Listing, Loader, listing
 from providers.marks import stack_of
@@ -41,6 +41,7 @@ LOST_ANSWER = "lost_answer"
 
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
+report_in_one_line()  # this module is loaded in the provider host before any call
 
 
 class InfluxProvider(ResourceProvider):

@@ -108,13 +108,21 @@ def shard_duration(retention: int) -> int:
     return DAY if retention >= 2 * DAY else HOUR
 
 
+def retention_of(bucket: dict) -> int:
+    """The bucket's retention in seconds, as influxd enforces it: its first `expire` rule's
+    everySeconds; 0 (forever) without one. The program and the provider both read it here."""
+    for rule in bucket.get("retentionRules") or []:
+        if rule.get("type", "expire") == "expire":
+            return int(rule.get("everySeconds") or 0)
+    return 0
+
+
 def bucket_settings(bucket: dict) -> dict[str, Any]:
     """The bucket as the server has it, in the shape of the inputs."""
-    retention_rules = bucket.get("retentionRules") or [{}]
     return {
         "org_id": bucket["orgID"],
         "name": bucket["name"],
-        "retention_seconds": retention_rules[0].get("everySeconds", 0),
+        "retention_seconds": retention_of(bucket),
         "description": bucket.get("description") or "",
     }
 

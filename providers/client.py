@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import logging
 import random
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +42,10 @@ CONFIGURED_TOKEN = "the token in influxdb:token / INFLUXDB_TOKEN"
 CHANGED_SINCE_UP = ("if it changed since the last `pulumi up`, run refresh and destroy with "
                     "--run-program (or PULUMI_RUN_PROGRAM=true)")
 
+# A permission as influxd names the one it denied: "write:users/0a1b... is unauthorized",
+# "read:orgs/<org ID>/buckets is unauthorized".
+DENIED_PERMISSION = re.compile(r"\b(?P<action>read|write):(?:orgs/[0-9a-f]{16}/)?(?P<kind>[a-z]+)")
+
 BUCKET_PAGE = 100  # the server's maximum for buckets
 TASK_PAGE = 500  # the server's maximum for tasks
 DASHBOARD_PAGE = 100  # the server's maximum for dashboards
@@ -49,6 +55,11 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "PATCH", "PUT", "DELETE"})
 
 log = logging.getLogger(__name__)
+
+# The URLs that have answered this process: one that stops answering afterwards stopped during
+# the run (it was right a moment ago), where one that never answered may be the wrong one.
+_answered: set[str] = set()
+_answered_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,8 @@ class InfluxClient:
                                              timeout=self._timeouts)
         except requests.RequestException as failure:
             return self._unanswered(method, path, failure, attempt)
+        with _answered_lock:
+            _answered.add(self.url)
         if response.ok:
             return self._decoded(method, path, response)
         error = self._error(method, path, response)
@@ -178,9 +191,17 @@ class InfluxClient:
         if method == "POST" and not _never_sent(failure):
             raise AmbiguousWrite(method, path, f"{reason} at {self.url}",
                                  hint="the object may or may not have been created") from None
-        error = ServerUnreachable(method, path,
-                                  f"cannot reach the InfluxDB server at {self.url} ({reason})",
-                                  hint=f"check influxdb:url / INFLUXDB_URL; {CHANGED_SINCE_UP}")
+        with _answered_lock:
+            answered = self.url in _answered
+        if answered:
+            error = ServerUnreachable(
+                method, path, f"the InfluxDB server at {self.url} stopped answering during the "
+                f"run ({reason})", hint="it answered earlier in this run, so the URL is right: "
+                "check that InfluxDB is up, then run again; the next run finishes this one's work")
+        else:
+            error = ServerUnreachable(
+                method, path, f"cannot reach the InfluxDB server at {self.url} ({reason})",
+                hint=f"check influxdb:url / INFLUXDB_URL; {CHANGED_SINCE_UP}")
         return _Retry(error, self.retry.backoff(attempt))
 
     def _error(self, method: str, path: str, response: requests.Response) -> InfluxError:
@@ -205,14 +226,17 @@ class InfluxClient:
                          denied: bool) -> str:
         action = "read" if method == "GET" else "write"
         kind = path.removeprefix("/api/v2/").split("/")[0]
+        if status == 403 and "permission" in message:
+            return f"{self.token_source} cannot grant a permission it does not hold"
+        if (denied or status == 403) and (named := DENIED_PERMISSION.search(message)):
+            return (f"{self.token_source} lacks {named['action']} permission on "
+                    f"{named['kind']}, which this call needs")
         if denied:
             hint = (f"{self.token_source} is unknown or inactive, or lacks {action} permission "
                     f"on {kind}")
             # Only the configured token can be stale: resources keep their own in the state.
             rotated = self.token_source == CONFIGURED_TOKEN and status == 401
             return f"{hint}; {CHANGED_SINCE_UP}" if rotated else hint
-        if status == 403 and "permission" in message:
-            return f"{self.token_source} cannot grant a permission it does not hold"
         if status == 403:
             return f"{self.token_source} lacks {action} permission on {kind}"
         return ""

@@ -7,7 +7,14 @@ holds a token: the client redacts it from server messages before building one.
 
 from __future__ import annotations
 
+import sys
+import traceback
+from types import SimpleNamespace
+
 from pulumi.errors import RunError
+
+# The SDK's dynamic provider host, which reports a failed call with `traceback.format_exc()`.
+PROVIDER_HOST = "pulumi.dynamic.__main__"
 
 
 class InfluxError(RunError):
@@ -118,3 +125,24 @@ def error_class_for(status: int) -> type[InfluxError]:
     if status >= 500:
         return ServerError
     return _BY_STATUS.get(status, InfluxError)
+
+
+def report_in_one_line() -> None:
+    """In the SDK's dynamic provider host, make a failure the providers raise on purpose (a
+    RunError: InfluxError and the settings errors) read as its one-line message, which names the
+    request, the cause and the fix, instead of a traceback of the host and the provider; any
+    other exception (a bug) keeps its traceback. Elsewhere, nothing changes.
+
+    The host formats the error with the `traceback` module it imported (`__main__.traceback`),
+    so that name alone is replaced; should the SDK change, the traceback comes back, no more."""
+    host = sys.modules.get("__main__")
+    if getattr(getattr(host, "__spec__", None), "name", None) != PROVIDER_HOST:
+        return
+    host.traceback = SimpleNamespace(**{**vars(traceback), "format_exc": _format_failure})
+
+
+def _format_failure(*args: object, **kwargs: object) -> str:
+    failure = sys.exc_info()[1]
+    if isinstance(failure, RunError):
+        return str(failure)
+    return traceback.format_exc(*args, **kwargs)

@@ -190,7 +190,7 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., 
 @pytest.fixture
 def cli(monitored_org: InfluxOrg, tmp_path: Path) -> PulumiCli:
     """The real CLI alone, one stack on `monitored_org`, for what only it does (its flags, its
-    logs, being killed)."""
+    logs, being killed, data kept or deleted by the real influxd)."""
     return PulumiCli(state_dir=tmp_path / "pulumi", config=monitored_org.stack_config(),
                      secret_config_keys={"influxdb:token"})
 
@@ -229,3 +229,12 @@ def telegraf(fake_kubernetes: FakeKubernetes, tmp_path: Path) -> Telegraf:
 def monitored_org(org: InfluxOrg) -> InfluxOrg:
     """A fresh org as the monitoring InfluxDB has it: app buckets and a host-level bucket."""
     return seed_monitored(org)
+
+
+@pytest.fixture
+def engine(monitored_org: InfluxOrg, new_engine: Callable[..., Engine | PulumiCli]
+           ) -> Engine | PulumiCli:
+    """The stack `dev` pointed at `monitored_org`, under each engine (`new_engine`)."""
+    return new_engine(stack="dev", config=monitored_org.stack_config(),
+                      secret_config_keys={"influxdb:token"})
+

@@ -6,12 +6,10 @@ from flux import TaskSettings
 from program.plan import (
     ListingLooksPartial,
     PlanError,
-    TooManyAppsRemoved,
-    apps_with_tasks,
-    check_app_removal,
     plan_org,
     retention_policy_name,
 )
+from providers.bucket import bucket_settings
 
 
 def bucket(name: str, seconds: int = 0, id_: str | None = None) -> dict:
@@ -64,13 +62,6 @@ def test_a_bucket_named_like_db_slash_rp_gets_no_stored_mapping():
     assert "telegraf/autogen" not in {m.bucket_name for m in plan.mappings}
 
 
-def test_apps_with_tasks_are_named_by_bucket_when_known_and_by_task_name_otherwise():
-    names = ["Mobu restarts", "Mobu state_checks", "Gafaelfawr restarts", "_slack_notify_disk",
-             "Nublado state_checks", "someone's task"]
-    assert apps_with_tasks(names, known_apps=["mobu", "nublado", "sasquatch"]) == {
-        "mobu", "nublado", "Gafaelfawr"}
-
-
 def test_a_listing_without_the_system_buckets_is_refused_naming_the_permission_it_takes():
     with pytest.raises(ListingLooksPartial, match="_monitoring, _tasks") as refused:
         plan_org([bucket("nublado")], TaskSettings())
@@ -94,32 +85,6 @@ def test_the_disk_check_is_declared_only_when_its_bucket_exists():
     assert with_disk - without_disk == {"_slack_notify_disk_checks"}
 
 
-def test_removing_a_few_apps_is_allowed():
-    removed = check_app_removal(["a", "b", "c", "d"], ["a", "b", "c"],
-                                max_percent=50, max_count=2, allowed=False)
-    assert removed == ["d"]
-
-
-def test_removing_most_apps_stops_the_run_and_says_how_to_allow_it():
-    with pytest.raises(TooManyAppsRemoved, match="allowMassDeletion true"):
-        check_app_removal(["a", "b", "c", "d"], ["a"], max_percent=50, max_count=2,
-                          allowed=False)
-
-
-def test_removing_most_apps_of_a_small_org_is_allowed_below_the_count():
-    assert check_app_removal(["a", "b"], [], max_percent=50, max_count=2,
-                             allowed=False) == ["a", "b"]
-
-
-def test_allow_mass_deletion_lets_the_run_remove_them():
-    assert check_app_removal(["a", "b", "c", "d"], [], max_percent=50, max_count=2,
-                             allowed=True) == ["a", "b", "c", "d"]
-
-
-def test_the_first_run_has_nothing_to_remove():
-    assert check_app_removal(None, ["a"], max_percent=50, max_count=2, allowed=False) == []
-
-
 def test_a_declared_app_is_planned_before_its_bucket_exists_and_mapped_from_its_own_bucket():
     plan = plan_org(ORG, TaskSettings(), app_buckets=["sasquatch", "nublado"],
                     app_bucket_retention_seconds=86400)
@@ -131,3 +96,16 @@ def test_a_declared_app_is_planned_before_its_bucket_exists_and_mapped_from_its_
     assert declared["nublado"].listed_id == bucket("nublado")["id"]  # adopted
     assert {spec.retention_policy for spec in declared.values()} == {"1d"}
     assert not {"sasquatch", "nublado"} & {m.bucket_name for m in plan.mappings}
+
+
+def test_the_program_and_the_bucket_provider_read_one_retention_from_rules_of_several_types():
+    # influxd enforces the first `expire` rule; a rule of another type comes first here.
+    odd = {**bucket("sasquatch"), "orgID": "0" * 16, "retentionRules": [
+        {"type": "shardGroup", "everySeconds": 86400},
+        {"type": "expire", "everySeconds": 7 * 86400}]}
+
+    [mapping] = [m for m in plan_org([*ORG, odd], TaskSettings()).mappings
+                 if m.bucket_name == "sasquatch"]
+
+    assert mapping.retention_policy == "1w"
+    assert bucket_settings(odd)["retention_seconds"] == 7 * 86400

@@ -6,6 +6,7 @@ Each scenario asserts both the steps the engine took and the objects in InfluxDB
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -17,7 +18,6 @@ from providers.marks import marked, unmarked
 from testbed.alerts import watch_deployed
 from testbed.engine.cli import PulumiCli
 from testbed.engine.result import Result, Secret, succeeded
-from testbed.engine.stand_in import Engine
 from testbed.forwarder import Forwarder
 from testbed.influx.contract import Token
 from testbed.influx.dashboards import dashboards, variables
@@ -63,12 +63,6 @@ def app_task_names(*apps: str) -> set[str]:
 
 
 # Fixtures.
-@pytest.fixture
-def engine(monitored_org: InfluxOrg, new_engine) -> Engine | PulumiCli:
-    return new_engine(stack="dev", config=monitored_org.stack_config(),
-                      secret_config_keys={"influxdb:token"})
-
-
 def as_the_deploy_runs(cli: PulumiCli, job: str) -> Result:
     """The Pulumi command of one job of .github/workflows/deploy.yaml, with its options."""
     jobs = yaml.safe_load((REPO / ".github" / "workflows" / "deploy.yaml").read_text())["jobs"]
@@ -443,6 +437,7 @@ def test_an_up_killed_part_way_is_finished_by_the_next_up_without_duplicates(
     assert cli.up_killed_when(lambda: bool(tasks(monitored_org))).error is not None
     made_before = {task["name"] for task in tasks(monitored_org)}
     emulator.clear_faults()
+    locked = cli.up()  # refused: the stack is locked
     cli.cancel()  # the lock the killed run left, removed as the README says
 
     finished = succeeded(cli.up())
@@ -450,6 +445,12 @@ def test_an_up_killed_part_way_is_finished_by_the_next_up_without_duplicates(
     names = [task["name"] for task in tasks(monitored_org)]
     declared = [step for step in finished.steps if step.type.endswith(":Task")]
     assert made_before and len(names) == len(set(names)) == len(declared)
+    # The lock's owner and age, which the README tells an operator to read before cancelling.
+    [shape] = re.findall(r"`(created by <user>@<host> \(pid <n>\) at <time>)`",
+                         (REPO / "README.md").read_text())
+    pattern = re.escape(shape).replace("<user>", r"\S+").replace("<host>", r"\S+")
+    assert re.search(pattern.replace("<n>", r"\d+").replace("<time>", r"\d{4}-\S+"),
+                     locked.error)
     assert [token["description"] for token in authorizations(monitored_org)].count(
         TASK_TOKEN) == 1
     databases = [mapping["database"] for mapping in stored_mappings(monitored_org)]
@@ -472,13 +473,18 @@ def test_a_setting_naming_a_data_bucket_is_refused_before_its_retention_is_cut(
     assert host["retentionRules"][0]["everySeconds"] == 30 * 86400
 
 
-def test_the_stacks_own_buckets_may_get_a_shorter_retention(engine, monitored_org):
+def test_the_stacks_own_buckets_get_a_shorter_retention_only_when_allowed_for_the_run(
+        engine, monitored_org):
     engine.config["rubin-influx-tools:realertAfter"] = "3h"
     succeeded(engine.up())
     engine.config["rubin-influx-tools:realertAfter"] = "2h"
 
+    refused = engine.up()
+    engine.config["rubin-influx-tools:allowRetentionCut"] = True
     succeeded(engine.up())
 
+    assert "bucket 'alerted_' keeps its data for 3h now, and this run would cut its retention " \
+           "to 2h (realertAfter)" in refused.error
     alerted = monitored_org.server.api("GET", "/api/v2/buckets", params={
         "orgID": monitored_org.id, "name": "alerted_"}).json()["buckets"][0]
     assert alerted["retentionRules"][0]["everySeconds"] == 2 * 3600
@@ -671,8 +677,8 @@ def test_a_declared_app_whose_bucket_keeps_data_longer_is_refused_before_any_wri
     adopted = succeeded(engine.up())
 
     assert refused.error is not None
-    assert "appBuckets lists 'sasquatch', an existing bucket that keeps its data for 4w2d: " \
-           "adopting it with appBucketRetention=1w would cut that" in refused.error
+    assert "appBuckets lists 'sasquatch', a bucket this stack did not make, that keeps its " \
+           "data for 4w2d: appBucketRetention=1w would cut that" in refused.error
     assert "`pulumi config set appBucketRetention 4w2d`" in refused.error
     assert refused.steps == []
     assert "bucket/sasquatch" in adopted.names("create")

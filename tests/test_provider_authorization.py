@@ -80,13 +80,14 @@ def test_a_token_answered_after_the_timeout_ends_as_one_usable_token_when_values
     assert can_list_buckets(org, outs["token"])
 
 
-def test_a_token_without_write_on_authorizations_gets_a_clear_401(org: InfluxOrg):
+def test_a_token_without_write_on_authorizations_gets_a_401_naming_that_permission(
+        org: InfluxOrg):
     weak = scoped_token(org, ("read", "buckets", None), ("write", "buckets", None))
     with provider_host(org.server, token=weak) as host, pytest.raises(ProviderError) as raised:
         check_and_create(host, TOKEN, TOKEN.inputs(org))
     assert "POST /api/v2/authorizations: 401 unauthorized" in raised.value.details
-    assert ("the token in influxdb:token / INFLUXDB_TOKEN is unknown or inactive, or lacks "
-            "write permission on authorizations") in raised.value.details
+    assert ("the token in influxdb:token / INFLUXDB_TOKEN lacks write permission on "
+            "authorizations, which this call needs") in raised.value.details
     assert weak not in raised.value.details
 
 

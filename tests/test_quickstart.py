@@ -81,6 +81,11 @@ def test_the_quickstart_explains_what_its_commands_need_before_it_runs_them():
     first_up = next(i for i, line in enumerate(lines) if line.startswith("pulumi up"))
     assert secret < first_up
     assert {"--host", "--org", "--token"} <= set(lines[secret].split())
+    # The routine command is the deploy workflow's, which sees drift; a plain up's blind spot
+    # is said.
+    assert lines[first_up].startswith("pulumi up --refresh ")
+    assert "A plain `pulumi up` compares the program with the state of the last run only" \
+        in " ".join(section.split())
 
 
 def test_the_quickstart_commands_deploy_to_a_real_influxdb_as_written(influxd, tmp_path):

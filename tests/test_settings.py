@@ -62,7 +62,8 @@ OTHER_VALUES = {
     "cpuLimitPercent": 80, "memoryChecks": True, "memoryLimitPercent": 80,
     "ignorePods": ["prepull-*"], "alertPendingPods": False, "diskWarnPercent": 80,
     "diskDangerPercent": 99, "maxAppDeletionPercent": 20, "maxAppDeletionCount": 5,
-    "allowMassDeletion": True, "retainBucketsOnDelete": False, "dashboards": False,
+    "allowMassDeletion": True, "allowRetentionCut": True, "retainBucketsOnDelete": False,
+    "dashboards": False,
 }
 
 

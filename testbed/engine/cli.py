@@ -131,6 +131,11 @@ class PulumiCli(StackEngine):
         """`pulumi cancel`: remove the lock a killed run left on the stack."""
         self._select().cancel()
 
+    def rename(self, name: str) -> None:
+        """`pulumi stack rename <name>`: the same stack (state, config) under a new name."""
+        self._select().rename(name)
+        self.stack_name = name
+
     def _run(self, op: str, **options: Any) -> Result:
         stack = self._select()
         if old_keys := list(stack.get_all_config()):  # `config` is the whole of it
@@ -175,6 +180,18 @@ class PulumiCli(StackEngine):
         return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=usage.mb,
                       seconds=seconds, cpu_seconds=usage.cpu_seconds, output=shown,
                       warnings=warnings)
+
+    def shell(self) -> tuple[Path, dict[str, str]]:
+        """The project folder and the environment in which a `pulumi ...` command typed by hand
+        acts on this stack (its backend, its home, no prompts, and none of the options the
+        test bed sets for every run: a plain `refresh` is plain), the stack laid out first."""
+        self._select()
+        environment = {**os.environ, **self._environment(),
+                       "PULUMI_HOME": str(self.state_dir / "home"),
+                       "PULUMI_SKIP_CONFIRMATIONS": "true"}
+        for option in ("PULUMI_RUN_PROGRAM", "PULUMI_SKIP_CHECKPOINTS"):
+            environment.pop(option)
+        return self.project_dir, environment
 
     def _select(self) -> auto.Stack:
         if self._stack is None:

@@ -272,6 +272,9 @@ class Operation:
         monitor = EngineMonitor(update, self._own_stack_names(), self.state.outputs)
         error = self._run_program(monitor, preview)
         update.finish()
+        # As the engine does: a program that fails by itself (not by a failed step) leaves the
+        # last run's outputs as they were, though the SDK registers the few it exported.
+        outputs = None if error is not None and update.failure is None else monitor.stack_outputs
         # A failed step is what made the program fail: report it rather than its echo.
         error = update.failure or error
         if error is None:
@@ -279,7 +282,7 @@ class Operation:
         if not preview:
             # As the engine does: the outputs the program registered are saved even when a
             # step fails after it (a delete), so they can name apps whose objects still exist.
-            update.final_state(monitor.stack_outputs).save(self.state_path)
+            update.final_state(outputs).save(self.state_path)
         return update.steps, monitor.stack_outputs or {}, error
 
     def refresh(self, host: ProviderHost) -> tuple[list[Step], Props, str | None]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import uuid
 from dataclasses import dataclass
 
 from flux.literals import flux_string
@@ -117,3 +119,34 @@ def flux_rows(org: InfluxOrg, flux: str) -> list[tuple[dict[str, str], dict[str,
             rows.append((dict(zip(header, row, strict=True)),
                          dict(zip(header, types, strict=True))))
     return rows
+
+
+def point_count(org: InfluxOrg, bucket: str) -> int:
+    """How many points the bucket holds, whatever their time (a Flux query: real influxd)."""
+    return sum(int(values["_value"]) for values, _types in flux_rows(
+        org, f"from(bucket: {flux_string(bucket)}) |> range(start: 1970-01-01T00:00:00Z) "
+             "|> group() |> count()"))
+
+
+def await_retention_check(org: InfluxOrg, timeout: float = 60) -> None:
+    """Return once influxd has run a retention check (which deletes the data a bucket's
+    retention no longer keeps) that began after the call. influxd counts no checks, so a
+    sentinel bucket's data, cut at the call, shows one: gone means checked."""
+    sentinel = f"retention_check_{uuid.uuid4().hex[:8]}_"
+    created = org.server.api("POST", "/api/v2/buckets", json={
+        "orgID": org.id, "name": sentinel,
+        "retentionRules": [{"type": "expire", "everySeconds": 30 * 86400}]}).json()
+    ten_days_ago = time.time_ns() - 10 * 86400 * 10**9
+    org.server.api("POST", "/api/v2/write", params={"orgID": org.id, "bucket": sentinel},
+                   data=f"sentinel value=1i {ten_days_ago}").raise_for_status()
+    org.server.api("PATCH", f"/api/v2/buckets/{created['id']}", json={"retentionRules": [
+        {"type": "expire", "everySeconds": 3600, "shardGroupDurationSeconds": 3600}]}
+                   ).raise_for_status()
+    deadline = time.monotonic() + timeout
+    try:
+        while point_count(org, sentinel):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"influxd ran no retention check within {timeout} s")
+            time.sleep(0.2)
+    finally:
+        org.server.api("DELETE", f"/api/v2/buckets/{created['id']}")

@@ -27,6 +27,9 @@ from testbed.tools import INFLUXD, INFLUXD_2_8, Tool
 READY_SECONDS = 60
 # The servers the test bed starts, by name: what they run and whether they hash tokens.
 SERVERS = ("emulator", "influxd", "emulator-hashed", "influxd-hashed")
+# influxd deletes the data a bucket's retention no longer keeps at each check (every 30 minutes
+# by default): the test bed's checks every second, so a test sees what a retention cut deletes.
+RETENTION_CHECK_INTERVAL = "1s"
 
 
 class InfluxdFailed(Exception):
@@ -99,6 +102,7 @@ def _launch(tool: Tool, data_dir: Path, hashed_tokens: bool, port: int) -> subpr
         "--sqlite-path", str(data_dir / "influxd.sqlite"),
         "--http-bind-address", f"127.0.0.1:{port}",
         "--reporting-disabled",
+        "--storage-retention-check-interval", RETENTION_CHECK_INTERVAL,
         "--log-level", "warn",
         *(["--use-hashed-tokens"] if hashed_tokens else []),
     ]
