@@ -7,7 +7,8 @@ influxd (built by `make tools`):
   parity tests, and everything that depends on a token's value being shown on reads;
 - marked `hashed_tokens` (the provider, program and alert tests): influxd 2.8.0 run with
   `--use-hashed-tokens`, as 2.9 and later run by default, and the emulator's --hashed-tokens
-  mode, which follows that.
+  mode, which follows that;
+- marked `every_server` (InfluxQL on the mappings): both pairs.
 Or only the real InfluxDB named by INFLUXDB_TEST_URL and INFLUXDB_TEST_TOKEN. A test that needs
 the emulator's request log or fault injection asks for `emulator`, and runs on its pair's
 emulator only; one that runs Flux (tasks on data) asks for `influxd`, and runs on its pair's real
@@ -43,6 +44,7 @@ from testbed.pulumi_home import ACCOUNT_PULUMI_HOME, changes, fingerprint
 from testbed.telegraf import Telegraf
 
 HASHED_TOKENS = "hashed_tokens"
+EVERY_SERVER = "every_server"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,6 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{HASHED_TOKENS}(on=True): run on the servers that hash tokens (influxd "
         "2.8.0 --use-hashed-tokens and the emulator's --hashed-tokens), not on influxd 2.7.12 and "
         "the emulator that follows it; `hashed_tokens(False)` on a test undoes its module's mark")
+    config.addinivalue_line(
+        "markers", f"{EVERY_SERVER}: run on both pairs of servers, for a promise that must hold "
+        "on every InfluxDB release the suite has")
 
 
 @pytest.fixture(scope="session", params=servers())
@@ -101,7 +106,9 @@ def _wrong_server(item: pytest.Item, server: str | None) -> bool:
     fixtures = getattr(item, "fixturenames", ())
     marker = item.get_closest_marker(HASHED_TOKENS)  # a test's own mark overrides its module's
     wants_hashed = marker is not None and (marker.args[0] if marker.args else True)
-    return (server.endswith("-hashed") != wants_hashed
+    other_pair = (server.endswith("-hashed") != wants_hashed
+                  and item.get_closest_marker(EVERY_SERVER) is None)
+    return (other_pair
             or (server.startswith("influxd") and "emulator" in fixtures)
             or (server.startswith("emulator") and "influxd" in fixtures))
 

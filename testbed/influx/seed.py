@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flux.settings import TaskSettings
-from program.plan import retention_policy_name, retention_seconds
+from program.plan import retention_policy_name
+from providers.bucket import retention_of
 from testbed.influx.contract import Token, api_call
 from testbed.influx.server import InfluxOrg, InfluxServer
 
@@ -108,7 +109,7 @@ def seed_old_scripts(org: InfluxOrg, task_names: Iterable[str], slack_url: str) 
         if not bucket["name"].startswith("_"):
             org.server.api("POST", "/api/v2/dbrps", json={
                 "orgID": org.id, "bucketID": bucket["id"], "database": bucket["name"],
-                "retention_policy": retention_policy_name(retention_seconds(bucket)),
+                "retention_policy": retention_policy_name(retention_of(bucket)),
                 "default": True}).raise_for_status()
     add_bucket(org, "multiapp_", 3600)
     for position, name in enumerate(task_names):
