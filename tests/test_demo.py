@@ -37,8 +37,8 @@ def test_the_demo_without_the_pulumi_cli_says_how_to_install_it_and_runs_the_pro
     assert "curl -fsSL https://get.pulumi.com | sh" in shown
     assert "3 apps; new apps: gafaelfawr, mobu, nublado" in shown
     up, again = shown.split("$ pulumi up")[1:3]
-    assert up.count(" create ") == 22
-    assert again.count(" same ") == 22 and " create " not in again
+    assert up.count(" create ") == 26
+    assert again.count(" same ") == 26 and " create " not in again
     assert shown.rstrip().splitlines()[-1] == HOLDINGS
 
 
@@ -49,7 +49,7 @@ def test_the_demo_shows_what_the_real_clis_terminal_shows_and_what_the_org_holds
     preview, up, again = shown.split("$ pulumi ")[1:4]
     assert preview.startswith("preview\nPreviewing update (demo):")
     assert "3 apps; new apps: gafaelfawr, mobu, nublado" in up
-    assert "+ 23 created" in up  # the 22 objects and the stack
-    assert "23 unchanged" in again
+    assert "+ 27 created" in up  # the 26 objects (4 of them dashboards and variables), the stack
+    assert "27 unchanged" in again
     assert not [line for line in shown.splitlines() if any(debug in line for debug in SDK_DEBUG)]
     assert shown.rstrip().splitlines()[-1] == HOLDINGS

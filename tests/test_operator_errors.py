@@ -9,7 +9,8 @@ from __future__ import annotations
 from testbed.forwarder import Forwarder
 from testbed.influx.server import InfluxOrg
 
-ORG_KINDS = ("buckets", "dbrp", "tasks", "authorizations", "secrets", "labels")
+ORG_KINDS = ("buckets", "dbrp", "tasks", "authorizations", "secrets", "labels", "dashboards",
+             "variables")
 
 
 def org_token_without_user_rights(org: InfluxOrg) -> str:

@@ -23,6 +23,8 @@ PLACEHOLDERS = {"<new name>": "renamed"}
 # Run after every other command, in this order; a rename is followed by what the README says.
 LAST = ("pulumi stack rename", "pulumi destroy")
 FOLLOW_UP = {"pulumi stack rename <new name>": "pulumi up"}
+# The README gives these right after a run; here, settings changed since the last one.
+AFTER_A_RUN = {"pulumi preview --expect-no-changes": "pulumi up"}
 
 
 def readme_commands(readme: str | None = None) -> list[str]:
@@ -67,7 +69,8 @@ def test_every_pulumi_command_of_the_readme_runs_as_written(cli, monitored_org, 
     block = readme_commands(f"```sh\n{quickstart()[1]}```\n")  # run by test_quickstart.py
     todo = [command for command in readme_commands()
             if command not in NOT_RUN and command not in block]
-    ordered = [command for command in todo if not command.startswith(LAST)]
+    ordered = [step for command in todo if not command.startswith(LAST)
+               for step in (*filter(None, [AFTER_A_RUN.get(command)]), command)]
     for last in LAST:
         for command in (command for command in todo if command.startswith(last)):
             ordered += [command, *filter(None, [FOLLOW_UP.get(command)])]
