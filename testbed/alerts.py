@@ -198,9 +198,10 @@ def _set_status(org: InfluxOrg, task_id: str, status: str) -> None:
 
 def _run_of(org: InfluxOrg, run_path: str) -> dict:
     """The run as influxd has it; {} while it has it neither in memory nor in its `_tasks`
-    bucket yet (it answers 404 for the moment a finished run takes to be written there)."""
+    bucket yet (it answers 404 for the moment a finished run takes to be written there, and was
+    seen answering 500 in that moment on a loaded machine); the caller's deadline bounds both."""
     response = org.server.api("GET", run_path)
-    if response.status_code == 404:
+    if response.status_code in (404, 500):
         return {}
     response.raise_for_status()
     return response.json()
