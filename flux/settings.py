@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from flux.literals import TemplateError, check_name, duration_literal, duration_ns
 
 _MINUTE_NS = 60 * 10**9
+# The longest notRunningFor and the look-back of the no-data check: see _check_state_windows.
+_DAY_NS = 24 * 60 * _MINUTE_NS
 # A pod name is a DNS subdomain name; a pattern adds the glob wildcards `*` and `?`. Nothing else
 # can reach the regular expression the tasks match with.
 _POD_PATTERN = re.compile(r"[a-z0-9.*?-]+")
@@ -53,11 +55,14 @@ class TaskSettings:
     slack_routes: tuple[SlackRoute, ...] = ()  # per cluster; the rest go to slack_channel
     ignore_pods: tuple[str, ...] = ()  # pod name globs never reported, e.g. "prepull-*"
     alert_pending_pods: bool = True  # whether a container of a Pending pod is reported
+    not_running_for: str = "0s"  # a container is posted once not running this long (0s: at once)
+    no_data_after: str = "15m"  # a cluster silent this long in an app's bucket is posted (0s: off)
 
     def __post_init__(self) -> None:
         for name in _NAME_SETTINGS:
             check_name(getattr(self, name), f"TaskSettings.{name}")
         self._check_schedule()
+        self._check_state_windows()
         self._check_percentages()
         self._check_pod_patterns()
         self._check_slack_routes()
@@ -97,6 +102,24 @@ class TaskSettings:
                 f"TaskSettings.notify_every={self.notify_every!r}); raise the first or shorten "
                 "the others"
             )
+
+    def _check_state_windows(self) -> None:
+        every = duration_ns(self.check_every, "TaskSettings.check_every")
+        waited = duration_ns(self.not_running_for, "TaskSettings.not_running_for")
+        quiet = duration_ns(self.no_data_after, "TaskSettings.no_data_after")
+        # Each check reads notRunningFor (and one period more) of samples: a day of them every
+        # few minutes is a cost (issue 23), and a container down a day is news long before.
+        if waited > _DAY_NS:
+            raise TemplateError(
+                f"TaskSettings.not_running_for={self.not_running_for!r} is longer than 24h; "
+                "use 0s (post at once) up to 24h")
+        # The no-data check looks back a day for the clusters that wrote; it runs every
+        # check_every, so a shorter silence could not be told apart any sooner.
+        if quiet and not every <= quiet < _DAY_NS:
+            raise TemplateError(
+                f"TaskSettings.no_data_after={self.no_data_after!r} must be at least "
+                f"TaskSettings.check_every={self.check_every!r} and shorter than 24h (the "
+                "no-data check's look-back), or 0s to turn the check off")
 
     def _check_percentages(self) -> None:
         for name in ("disk_warn_percent", "disk_danger_percent", "cpu_limit_percent",

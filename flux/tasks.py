@@ -27,7 +27,7 @@ class TaskSpec:
 class _GlobalTask:
     template: str
     offset: str  # the old scripts' offsets, spreading the global tasks over the minute
-    finding_field: str | None  # the multiapp_ field a notifier posts; None for the disk check
+    finding_fields: tuple[str, ...]  # the multiapp_ fields a notifier posts; () for the disk check
     description: str
 
 
@@ -35,34 +35,35 @@ _GLOBAL_TASKS = {
     "restarts": _GlobalTask(
         "slack_notify_findings.flux.j2",
         "30s",
-        "differential_restarts",
+        ("differential_restarts",),
         "Posts new container restarts from {multiapp} to Slack",
     ),
     "state_checks": _GlobalTask(
         "slack_notify_findings.flux.j2",
         "17s",
-        "pod_state",
-        "Posts new pods-not-running findings from {multiapp} to Slack",
+        # A cluster that stopped writing an app's pods is found by the same per-app task.
+        ("pod_state", "no_data"),
+        "Posts new pods-not-running and no-data findings from {multiapp} to Slack",
     ),
     "cpu_checks": _GlobalTask(
         "slack_notify_findings.flux.j2",
         "43s",
-        "limit_use",
+        ("limit_use",),
         "Posts containers near their CPU or memory limit from {multiapp} to Slack",
     ),
     "disk_checks": _GlobalTask(
         "slack_notify_disk.flux.j2",
         "56s",
-        None,
+        (),
         "Posts hosts' disk usage over {warn}% from {disk} to Slack",
     ),
 }
 # The multiapp_ fields the per-application tasks write their findings to.
-FINDING_FIELDS = tuple(task.finding_field for task in _GLOBAL_TASKS.values()
-                       if task.finding_field)
+FINDING_FIELDS = tuple(field for task in _GLOBAL_TASKS.values() for field in task.finding_fields)
 _APP_DESCRIPTIONS = {
     "restarts": "Writes container restarts of application {app} to {multiapp}",
-    "state_checks": "Writes containers of application {app} that are not running to {multiapp}",
+    "state_checks": "Writes containers of application {app} that are not running, and clusters "
+                    "that stopped writing its pods, to {multiapp}",
     "cpu_checks": "Writes containers of application {app} near their CPU or memory limit to "
                   "{multiapp}",
 }
@@ -125,6 +126,8 @@ def app_offset(app: str) -> str:
 def app_task_context(app: str, kind: str, settings: TaskSettings) -> dict[str, Any]:
     """Everything the `<kind>.flux.j2` template of an application task needs."""
     check_ns = duration_ns(settings.check_every, "TaskSettings.check_every")
+    waited_ns = duration_ns(settings.not_running_for, "TaskSettings.not_running_for")
+    quiet_ns = duration_ns(settings.no_data_after, "TaskSettings.no_data_after")
     return {
         "name": task_name(app, kind),
         "every": settings.check_every,
@@ -133,6 +136,11 @@ def app_task_context(app: str, kind: str, settings: TaskSettings) -> dict[str, A
         "settings": settings,
         "restarts_lookback": duration_literal(2 * check_ns),
         "checks": limit_checks(settings),
+        # None leaves the part out: 0s posts at once, as before notRunningFor existed.
+        "not_running_for": duration_literal(waited_ns) if waited_ns else None,
+        # A container must have a sample from before notRunningFor: one period earlier holds one.
+        "watched_from": duration_literal(waited_ns + check_ns),
+        "no_data_after": duration_literal(quiet_ns) if quiet_ns else None,
     }
 
 
@@ -160,7 +168,7 @@ def global_tasks(settings: TaskSettings) -> list[TaskSpec]:
             "offset": task.offset,
             "settings": settings,
             "alert": kind,
-            "field": task.finding_field,
+            "fields": task.finding_fields,
             # Two periods, so a host that reports once a period is never missed.
             "disk_lookback": duration_literal(2 * notify_ns),
         }

@@ -86,6 +86,8 @@ TASK_SETTING_KEYS = {
     "slack_routes": "slackRoutes",
     "ignore_pods": "ignorePods",
     "alert_pending_pods": "alertPendingPods",
+    "not_running_for": "notRunningFor",
+    "no_data_after": "noDataAfter",
 }
 
 

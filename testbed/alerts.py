@@ -9,6 +9,8 @@ as sent. influxd forces runs of active tasks only, so a task is active for the m
 queue its run.
 
 Pod and container data comes from the real Telegraf (`observe`), as the clusters write it.
+Telegraf stamps what it gathers with the time it runs; a sample minutes in the past
+(`observe_earlier`) is Telegraf's own line protocol for the pods, re-timed and written here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from flux.settings import TaskSettings
 from flux.tasks import TaskSpec, app_tasks, global_tasks
 from testbed.influx.holdings import tasks
+from testbed.influx.points import retimed, write_lines
 from testbed.influx.seed import add_bucket, set_secret
 from testbed.influx.server import InfluxOrg
 from testbed.kubernetes.pods import Pod
@@ -63,6 +66,14 @@ class Monitoring:
         """One sample of the pods, written by Telegraf as `cluster` into the bucket of `app` (the
         first app unless named)."""
         self._telegraf().collect(self.org, app or self.apps[0], pods, cluster)
+        self.written = time.time()
+
+    def observe_earlier(self, minutes_ago: float, *pods: Pod, cluster: str = "summit",
+                        app: str | None = None) -> None:
+        """One sample of the pods as Telegraf gathers it for `cluster`, written into the bucket
+        of `app` (the first app unless named) as if gathered `minutes_ago`."""
+        lines = self._telegraf().sample(pods, cluster)
+        write_lines(self.org, app or self.apps[0], retimed(lines, minutes_ago * 60))
         self.written = time.time()
 
     def observe_disks(self) -> None:

@@ -12,7 +12,8 @@ either raises `TelegrafFailed`, with the log.
 Telegraf stamps points with the time it gathers them, so a test gets several samples over a
 period by running it several times. Its default precision is a second (its interval is 10 s);
 runs of a test are a fraction of a second apart, so the config keeps milliseconds, and each run
-stays a point of its own.
+stays a point of its own. For samples minutes in the past, `sample` gives the line protocol
+Telegraf gathers for the pods (`telegraf --test`, nothing written), for the caller to re-time.
 """
 
 from __future__ import annotations
@@ -54,13 +55,23 @@ class Telegraf:
                 cluster: str = "summit") -> None:
         """One sample of the pods, as a cluster named `cluster` writes it into `bucket`; raises
         `TelegrafFailed` if Telegraf could not read them or write everything."""
+        self._run("--once", self._config(self._pod_inputs(pods), org, bucket, cluster), org)
+
+    def sample(self, pods: Iterable[Pod], cluster: str = "summit") -> list[str]:
+        """The line protocol of one sample of the pods, as a cluster named `cluster` gathers it
+        (`telegraf --test`: every line ends with its time in nanoseconds; nothing is written)."""
+        printed = self._run("--test", self._config(self._pod_inputs(pods), cluster=cluster), None)
+        return [line.removeprefix("> ") for line in printed.splitlines()
+                if line.startswith("> ")]
+
+    def _pod_inputs(self, pods: Iterable[Pod]) -> str:
+        """The kube_inventory and kubernetes inputs, reading the fake Kubernetes set to `pods`."""
         self.kubernetes.pods = list(pods)
-        inputs = (_section("inputs.kube_inventory", url=self.kubernetes.api_url,
-                           bearer_token=str(self.token_file), namespace="",
-                           resource_include=["pods"])
-                  + _section("inputs.kubernetes", url=self.kubernetes.kubelet_url,
-                             bearer_token=str(self.token_file)))
-        self._run("--once", self._config(inputs, org, bucket, cluster), org)
+        return (_section("inputs.kube_inventory", url=self.kubernetes.api_url,
+                         bearer_token=str(self.token_file), namespace="",
+                         resource_include=["pods"])
+                + _section("inputs.kubernetes", url=self.kubernetes.kubelet_url,
+                           bearer_token=str(self.token_file)))
 
     def disks(self) -> list[Point]:
         """The points the disk input gathers on this machine (`telegraf --test`: nothing is

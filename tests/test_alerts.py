@@ -4,14 +4,18 @@ each scenario checks what the fake Slack received (count, channel, text, color).
 
 Points are written by hand only where Telegraf cannot produce the case, and each says why: a
 host's disk at a chosen usage (Telegraf reads this machine's disks) and a record an older version
-of the notifiers left. Every test asks for `influxd`: the emulator stores tasks but never runs
-Flux.
+of the notifiers left. Samples minutes or hours in the past (for notRunningFor and noDataAfter)
+are Telegraf's own line protocol for the pods, re-timed (`Monitoring.observe_earlier`): Telegraf
+stamps what it gathers with the time it runs. Every test asks for `influxd`: the emulator stores
+tasks but never runs Flux.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+import time
 from dataclasses import replace
 
 import pytest
@@ -210,6 +214,60 @@ def test_ignored_pods_are_not_posted_restarts_included(
                      "Container restarted: summit/sasquatch/web-2"]
 
 
+# Waiting before "not running" is posted (notRunningFor).
+def crash_looping(name: str) -> Pod:
+    return pod(name, Container("main", restarts=4, state="waiting", reason="CrashLoopBackOff"))
+
+
+@pytest.mark.parametrize("not_running_for, posted", [
+    ("0s", ["down-11m", "down-5m", "new-5m"]),  # the default: at once
+    ("10m", ["down-11m"]),
+])
+def test_a_container_is_posted_as_not_running_once_down_for_not_running_for(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf,
+        not_running_for: str, posted: list[str]):
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, not_running_for=not_running_for), telegraf=telegraf)
+    # Re-timed Telegraf samples, 3 minutes apart: one container crash-looping for 11 minutes,
+    # one running until 5 minutes ago, one first seen 5 minutes ago (never seen running, but not
+    # watched for 10 minutes either). The restart counts stay put: only states are news here.
+    for minutes_ago in (11, 8, 5, 2):
+        recent = minutes_ago <= 5
+        monitoring.observe_earlier(
+            minutes_ago, crash_looping("down-11m"),
+            crash_looping("down-5m") if recent else pod("down-5m", Container("main", restarts=4)),
+            *([crash_looping("new-5m")] if recent else []))
+    monitoring.observe(*map(crash_looping, ("down-11m", "down-5m", "new-5m")))
+
+    posts = monitoring.check()
+
+    down = sorted(re.search(r"/sasquatch/([\w-]+) ", post.text).group(1) for post in posts)
+    assert down == posted
+    assert all(post.text.endswith(" (main) is waiting (CrashLoopBackOff); pod Running, unready")
+               for post in posts)
+
+
+# No data (noDataAfter).
+def test_a_cluster_that_stopped_writing_is_posted_as_no_data_and_the_one_writing_is_not(
+        monitoring: Monitoring):
+    # Re-timed Telegraf samples: both clusters wrote 20 minutes ago, only summit since; a
+    # cluster removed 25 hours ago is past the check's 24-hour look-back.
+    monitoring.observe_earlier(25 * 60, broker(), cluster="retired")
+    for cluster in ("base", "summit"):
+        monitoring.observe_earlier(20, broker(), cluster=cluster)
+    stopped = time.time() - 20 * 60
+    monitoring.observe(broker(), cluster="summit")
+
+    [post] = monitoring.check()
+
+    assert (post.channel, post.color) == (CHANNEL, "warning")
+    since = re.fullmatch(r"No data: base/sasquatch has written no pod samples since "
+                         r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", post.text).group(1)
+    last_row = datetime.datetime.fromisoformat(since + "+00:00").timestamp()
+    assert abs(last_row - stopped) < 5
+    assert monitoring.check() == []  # still quiet: posted once per realertAfter
+
+
 # Everything else Telegraf writes.
 def test_condition_rows_and_every_other_field_telegraf_writes_neither_post_nor_hide_a_post(
         monitoring: Monitoring):
@@ -361,6 +419,7 @@ def test_the_readme_shows_the_posts_slack_really_receives(monitoring: Monitoring
     monitoring.observe(broker(restarts=4), nightly)
     write(monitoring.org, monitoring.settings.disk_bucket, [
         disk_sample("db-1", "/data", 92.4, 30)])  # by hand: see "Disks"
+    monitoring.observe_earlier(20, broker(restarts=4), cluster="base")  # see "No data"
 
     monitoring.check()
 

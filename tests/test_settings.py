@@ -64,6 +64,8 @@ OTHER_VALUES = {
     "diskDangerPercent": 99, "maxAppDeletionPercent": 20, "maxAppDeletionCount": 5,
     "allowMassDeletion": True, "allowRetentionCut": True, "retainBucketsOnDelete": False,
     "dashboards": False,
+    "notRunningFor": "15m",
+    "noDataAfter": "0s",
 }
 
 

@@ -1,7 +1,8 @@
 """Points written by hand with line protocol, for what Telegraf cannot produce in a test: a host's
 disk at a chosen usage (Telegraf's disk input reads this machine's real disks), and records an
 older version of the notifiers left. Pod and container data comes from the real Telegraf only
-(`testbed/telegraf.py`).
+(`testbed/telegraf.py`); `retimed` moves the lines Telegraf gathered into the past, where a live
+Telegraf cannot write.
 
 `disk_sample` has the shape Telegraf's disk input writes through `outputs.influxdb_v2` (every tag
 and field, with their types); a test holds it to what the real Telegraf writes on this machine.
@@ -49,11 +50,22 @@ class Point:
 
 def write(org: InfluxOrg, bucket: str, points: list[Point]) -> None:
     """Write the points into a bucket of the org with the operator token; fails loudly."""
+    write_lines(org, bucket, [point.line() for point in points])
+
+
+def write_lines(org: InfluxOrg, bucket: str, lines: list[str]) -> None:
+    """Write line protocol (times in nanoseconds) into a bucket of the org; fails loudly."""
     response = org.server.api("POST", "/api/v2/write",
                               params={"org": org.name, "bucket": bucket, "precision": "ns"},
-                              data="\n".join(point.line() for point in points).encode())
+                              data="\n".join(lines).encode())
     if response.status_code != 204:
         raise AssertionError(f"write to {bucket}: {response.status_code} {response.text}")
+
+
+def retimed(lines: list[str], seconds_ago: float) -> list[str]:
+    """The lines with their time (the last item of a line) set to `seconds_ago` before now."""
+    at = int((time.time() - seconds_ago) * 1e9)
+    return [f"{line.rsplit(' ', 1)[0]} {at}" for line in lines]
 
 
 def _key(text: str) -> str:
