@@ -219,6 +219,7 @@ def crash_looping(name: str) -> Pod:
     return pod(name, Container("main", restarts=4, state="waiting", reason="CrashLoopBackOff"))
 
 
+@pytest.mark.every_server  # the Flux they add must run on every release the suite has
 @pytest.mark.parametrize("not_running_for, posted", [
     ("0s", ["down-11m", "down-5m", "new-5m"]),  # the default: at once
     ("10m", ["down-11m"]),
@@ -248,6 +249,7 @@ def test_a_container_is_posted_as_not_running_once_down_for_not_running_for(
 
 
 # No data (noDataAfter).
+@pytest.mark.every_server
 def test_a_cluster_that_stopped_writing_is_posted_as_no_data_and_the_one_writing_is_not(
         monitoring: Monitoring):
     # Re-timed Telegraf samples: both clusters wrote 20 minutes ago, only summit since; a

@@ -54,9 +54,10 @@ HOSTILE_SETTINGS = TaskSettings(
     disk_danger_percent=99,
 )
 # Values for the escaping filter alone, including characters a name may not hold.
-# Every optional part on: the noisy cases quieted, memory checks, and routes by cluster.
+# Every optional part on: the noisy cases quieted, a wait before "not running", memory checks,
+# and routes by cluster.
 QUIET_SETTINGS = TaskSettings(ignore_pods=("prepull-*", "job-?.x"), alert_pending_pods=False,
-                              memory_checks=True, slack_routes=(
+                              memory_checks=True, not_running_for="15m", slack_routes=(
                                   SlackRoute('summit "a"', "#summit ${x}", "key\\$"),
                                   SlackRoute("base", "#base", "slack_base")))
 LITERAL_VALUES = ["", "plain", "line\nbreak", "tab\tand\rreturn", '\\"${}$', "$\n", "$$\\$"]
@@ -104,6 +105,8 @@ TASK_CASES = {
     **_task_cases(HOSTILE_APPS, TaskSettings(), "hostile-app"),
     **_task_cases(["monitoring"], HOSTILE_SETTINGS, "hostile-settings"),
     **_task_cases(["monitoring"], QUIET_SETTINGS, "optional-parts"),
+    # ... and the parts on by default turned off: no no-data check.
+    **_task_cases(["monitoring"], TaskSettings(no_data_after="0s"), "default-parts-off"),
 }
 
 
@@ -233,7 +236,8 @@ def test_task_option_carries_the_spec_name_and_schedule(checked, case_id):
 
 
 @pytest.mark.parametrize("case_id", [cid for cid in TASK_CASES
-                                     if not cid.startswith(("ordinary/", "optional-parts/"))])
+                                     if not cid.startswith(("ordinary/", "optional-parts/",
+                                                             "default-parts-off/"))])
 def test_awkward_names_and_settings_change_no_code_only_string_values(checked, case_id):
     shape_of = TASK_CASES[case_id].shape_of
     assert _shape(checked[case_id]["ast"]) == _shape(checked[shape_of]["ast"])

@@ -187,6 +187,11 @@ def test_flux_string_refuses_characters_without_a_safe_escape(value):
         ("org", "", "non-empty"),
         ("multiapp_bucket", "multi\napp_", "control characters"),
         ("slack_channel", None, "non-empty"),
+        ("not_running_for", "25h", "not_running_for='25h' is longer than 24h"),
+        ("not_running_for", "10", "Flux duration literal"),
+        ("no_data_after", "4m", "at least TaskSettings.check_every='5m'"),
+        ("no_data_after", "24h", "shorter than 24h"),
+        ("no_data_after", "15", "Flux duration literal"),
     ],
 )
 def test_bad_setting_is_refused_naming_the_setting(setting, value, message):
@@ -205,6 +210,18 @@ def test_settings_reach_the_scripts():
     notifier, _, _, disk = (spec.flux for spec in global_tasks(settings))
     assert "every: 2m" in notifier and "range(start: -3h)" in notifier
     assert "r._value > 70.0" in disk and "range(start: -4m)" in disk
+
+
+def test_not_running_for_and_no_data_after_reach_the_state_checks_and_0s_leaves_them_out():
+    def state_checks(**settings: str) -> str:
+        return app_tasks("nublado", TaskSettings(**settings))[1].flux
+
+    waiting = state_checks(not_running_for="10m", no_data_after="20m")
+    assert "range(start: -10m)" in waiting and "range(start: -15m, stop: -10m)" in waiting
+    assert "date.sub(from: now(), d: 20m)" in waiting and "range(start: -24h)" in waiting
+    plain = state_checks(no_data_after="0s")
+    assert "downLongEnough" not in plain and "no_data" not in plain and "import" not in plain
+    assert "downLongEnough" not in state_checks() and '_field: "no_data"' in state_checks()
 
 
 def test_no_task_holds_a_literal_url():
