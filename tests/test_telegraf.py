@@ -13,7 +13,7 @@ from flux.settings import TaskSettings
 from flux.tasks import app_tasks, global_tasks
 from testbed.alerts import deploy_monitoring
 from testbed.influx.holdings import series
-from testbed.influx.points import disk_sample, write
+from testbed.influx.points import disk_sample, retimed, write, write_lines
 from testbed.influx.seed import add_bucket
 from testbed.influx.server import InfluxOrg, InfluxServer
 from testbed.kubernetes.pods import Container, Pod
@@ -115,3 +115,14 @@ def test_disk_points_written_by_hand_have_the_shape_telegraf_writes(
                 for one in series(org, bucket)}
 
     assert shape("by-hand") == shape("by-telegraf")
+
+
+def test_a_retimed_sample_is_the_series_telegraf_writes_at_the_time_given(
+        influxd: InfluxServer, org: InfluxOrg, telegraf: Telegraf):
+    for bucket in ("written", "retimed"):
+        add_bucket(org, bucket)
+    telegraf.collect(org, "written", EVERYTHING, cluster="base")
+    write_lines(org, "retimed", retimed(telegraf.sample(EVERYTHING, cluster="base"), 20 * 60))
+
+    assert series(org, "retimed") == series(org, "written")
+    assert series(org, "retimed", since="-19m") == set()  # all 20 minutes back
