@@ -16,7 +16,13 @@ import yaml
 from pulumi.runtime import Settings as RuntimeSettings
 from pulumi.runtime import configure, set_all_config
 
-from program.settings import SETTING_KEYS, TASK_SETTING_KEYS, Settings, load_settings
+from program.settings import (
+    SETTING_KEYS,
+    TASK_SETTING_KEYS,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 from testbed.paths import REPO
 
 PROJECT = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
@@ -72,3 +78,17 @@ OTHER_VALUES = {
 @pytest.mark.parametrize("key", sorted(DECLARED))
 def test_the_program_reads_each_declared_key(key):
     assert settings_with({key: OTHER_VALUES[key]}) != settings_with({})
+
+
+@pytest.mark.parametrize("config, named", [
+    ({"notRunningFor": "2d"}, "notRunningFor='2d' is longer than 24h"),
+    ({"noDataAfter": "2m"}, "noDataAfter='2m' must be at least checkEvery='5m'"),
+    ({"checkEvery": "20m"}, "noDataAfter='15m' must be at least checkEvery='20m'"),
+])
+def test_a_wait_the_state_checks_cannot_keep_is_refused_in_one_line_naming_its_key(config,
+                                                                                  named):
+    with pytest.raises(SettingsError) as refused:
+        settings_with(config)
+    message = str(refused.value)
+    assert named in message and "`pulumi config set <key> <value>`" in message
+    assert "\n" not in message
