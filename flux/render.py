@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from flux.literals import flux_string
+from flux.posts import flux_time, link_expression, silence_regex
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,6 +29,8 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["flux_string"] = _flux_string_filter
+    env.filters.update(flux_time=flux_time, link_expression=link_expression,
+                       silence_regex=silence_regex)
     return env
 
 

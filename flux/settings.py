@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from flux.literals import TemplateError, check_name, duration_literal, duration_ns
+from flux.posts import AlertLink, Silence, check_links, check_silences
 
 _MINUTE_NS = 60 * 10**9
 # The longest notRunningFor and the look-back of the no-data check: see _check_state_windows.
@@ -57,6 +58,11 @@ class TaskSettings:
     alert_pending_pods: bool = True  # whether a container of a Pending pod is reported
     not_running_for: str = "0s"  # a container is posted once not running this long (0s: at once)
     no_data_after: str = "15m"  # a cluster silent this long in an app's bucket is posted (0s: off)
+    # Issue 29's notifier settings: grouped posts, silences, a heartbeat, links in posts.
+    group_above: int = 3  # more new alerts than this for a channel in one run: one post
+    silences: tuple[Silence, ...] = ()  # container alerts held until each silence's end
+    heartbeat_secret_key: str = ""  # the InfluxDB secret of a URL called every run; "": none
+    alert_links: tuple[AlertLink, ...] = ()  # appended to each container alert's post
 
     def __post_init__(self) -> None:
         for name in _NAME_SETTINGS:
@@ -66,11 +72,17 @@ class TaskSettings:
         self._check_percentages()
         self._check_pod_patterns()
         self._check_slack_routes()
+        self._check_notifier_posts()
 
     @property
     def slack_secret_keys(self) -> list[str]:
         """The InfluxDB secrets the notifiers read: the default webhook, then each route's."""
         return [self.slack_secret_key, *(route.secret_key for route in self.slack_routes)]
+
+    @property
+    def secret_keys(self) -> list[str]:
+        """Every InfluxDB secret the notifiers read: the webhooks, then the heartbeat's."""
+        return [*self.slack_secret_keys, *filter(None, [self.heartbeat_secret_key])]
 
     @property
     def ignored_pods_regex(self) -> str:
@@ -161,3 +173,14 @@ class TaskSettings:
                     f"TaskSettings.slack_routes routes cluster {route.cluster!r} twice; "
                     "give each cluster one route")
             clusters.add(route.cluster)
+
+    def _check_notifier_posts(self) -> None:
+        value = self.group_above
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise TemplateError(
+                f"TaskSettings.group_above must be a whole number of alerts, 1 or more, got "
+                f"{value!r}")
+        check_silences(self.silences, "TaskSettings.silences")
+        check_links(self.alert_links, "TaskSettings.alert_links")
+        if self.heartbeat_secret_key != "":
+            check_name(self.heartbeat_secret_key, "TaskSettings.heartbeat_secret_key")

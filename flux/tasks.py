@@ -12,6 +12,7 @@ from flux.settings import TaskSettings
 
 APP_KINDS = ("restarts", "state_checks", "cpu_checks")
 GLOBAL_KINDS = ("restarts", "state_checks", "cpu_checks", "disk_checks")
+HEARTBEAT_KIND = "state_checks"
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ def global_tasks(settings: TaskSettings) -> list[TaskSpec]:
             "fields": task.finding_fields,
             # Two periods, so a host that reports once a period is never missed.
             "disk_lookback": duration_literal(2 * notify_ns),
+            # One notifier, always deployed, calls the heartbeat URL (when one is set).
+            "heartbeat": kind == HEARTBEAT_KIND and bool(settings.heartbeat_secret_key),
         }
         description = task.description.format(
             multiapp=settings.multiapp_bucket,

@@ -2,6 +2,8 @@
 
 The tasks read the webhook URL from an InfluxDB secret; the tests store this server's URL there,
 so the real influxd's Flux `slack` package posts here. Each post is kept with its JSON body.
+It also stands for an outside monitor's heartbeat URL (`heartbeat_url`): it counts the calls
+there apart from the posts.
 """
 
 from __future__ import annotations
@@ -28,11 +30,17 @@ class Post:
 
 class FakeSlack:
     """Start with `FakeSlack()`, point a secret at `url`, read `posts`; `answer` sets the status
-    of the next answers (the posts are recorded whatever the status); `stop()` closes the port."""
+    of the next answers (the posts are recorded whatever the status); `posts_allowed`, when set,
+    is how many more posts get `answer`: the rest get 429, as Slack limits a webhook's rate;
+    `stop()` closes the port."""
+
+    HEARTBEAT_PATH = "/ping/3f9a"
 
     def __init__(self) -> None:
         self.answer = 200
+        self.posts_allowed: int | None = None
         self.bodies: list[dict] = []
+        self.heartbeats = 0  # calls to heartbeat_url
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -43,6 +51,10 @@ class FakeSlack:
         return f"http://127.0.0.1:{self._server.server_port}/services/T000/B000/fake"
 
     @property
+    def heartbeat_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}{self.HEARTBEAT_PATH}"
+
+    @property
     def posts(self) -> list[Post]:
         """Every post received so far, those answered with an error included."""
         with self._lock:
@@ -51,6 +63,7 @@ class FakeSlack:
     def clear(self) -> None:
         with self._lock:
             self.bodies.clear()
+            self.heartbeats = 0
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -63,8 +76,12 @@ class FakeSlack:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with slack._lock:
-                    slack.bodies.append(json.loads(body))
-                    status = slack.answer
+                    if self.path == slack.HEARTBEAT_PATH:
+                        slack.heartbeats += 1
+                        status = 200
+                    else:
+                        slack.bodies.append(json.loads(body))
+                        status = slack._status_of_post()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
@@ -74,3 +91,12 @@ class FakeSlack:
                 pass  # the tests read the posts, not a log
 
         return Handler
+
+    def _status_of_post(self) -> int:
+        """The answer to a post (the lock held): `answer`, or 429 once no post is allowed."""
+        if self.posts_allowed is None:
+            return self.answer
+        if self.posts_allowed <= 0:
+            return 429
+        self.posts_allowed -= 1
+        return self.answer

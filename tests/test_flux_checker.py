@@ -7,6 +7,7 @@ pinned @influxdata/flux-lsp-browser from node_modules, which `make test` install
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from flux import TaskSettings, TaskSpec, app_tasks, global_tasks
 from flux.dashboards import alert_cells, application_cells, application_choices, cluster_choices
 from flux.literals import flux_string
+from flux.posts import AlertLink, Silence
 from flux.render import TEMPLATES, environment
 from flux.settings import SlackRoute
 from flux.tasks import app_task_context
@@ -55,11 +57,22 @@ HOSTILE_SETTINGS = TaskSettings(
 )
 # Values for the escaping filter alone, including characters a name may not hold.
 # Every optional part on: the noisy cases quieted, a wait before "not running", memory checks,
-# and routes by cluster.
+# routes by cluster, silences (patterns holding what a regex or a Flux literal reads as syntax),
+# links and the heartbeat.
 QUIET_SETTINGS = TaskSettings(ignore_pods=("prepull-*", "job-?.x"), alert_pending_pods=False,
                               memory_checks=True, not_running_for="15m", slack_routes=(
                                   SlackRoute('summit "a"', "#summit ${x}", "key\\$"),
-                                  SlackRoute("base", "#base", "slack_base")))
+                                  SlackRoute("base", "#base", "slack_base")),
+                              group_above=1, heartbeat_secret_key='beat "${x}"', silences=(
+                                  Silence("summit/*/kafka-?", datetime.datetime(
+                                      2026, 5, 1, tzinfo=datetime.UTC)),
+                                  Silence('b/(a|"${x}")+[\\/]^$.{2}/*', datetime.datetime(
+                                      2026, 5, 1, 12, 30, tzinfo=datetime.timezone(
+                                          datetime.timedelta(hours=-3))))),
+                              alert_links=(
+                                  AlertLink("Dash <b> & ${x}", "https://g.example/d?a={app}&c="
+                                                               "{cluster}&n={namespace}#$\"\\\\"),
+                                  AlertLink('run "book"', "http://r.example/{pod}")))
 LITERAL_VALUES = ["", "plain", "line\nbreak", "tab\tand\rreturn", '\\"${}$', "$\n", "$$\\$"]
 
 
