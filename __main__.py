@@ -7,6 +7,7 @@ the restart and pod-state tasks of every application bucket, the Slack and disk 
 """
 
 import asyncio
+import datetime
 
 import pulumi
 from pulumi import Output, ResourceOptions
@@ -16,7 +17,7 @@ from program.guards import LastRun, approve_run
 from program.permissions import REPLACED_TOKENS, task_token_permissions
 from program.plan import plan_org
 from program.settings import load_settings
-from program.slack import secret_warnings
+from program.slack import secret_warnings, silence_warnings
 from providers import AuthorizationToken, Bucket, Dashboard, Dbrp, Task, Variable
 from providers.dbrp import dbrp_name
 from providers.marks import marked
@@ -38,7 +39,9 @@ for bucket, reason in plan.unmonitored.items():
         f"bucket {bucket!r} is not monitored (no tasks are declared for it): {reason}. Rename "
         "the bucket, or list it in ignoreBuckets (`pulumi config set --path "
         "'ignoreBuckets[<n>]' <name>`) to silence this warning")
-for warning in secret_warnings(influx, org, settings.tasks.slack_secret_keys):
+for warning in secret_warnings(influx, org, settings.tasks.secret_keys):
+    pulumi.log.warn(warning)
+for warning in silence_warnings(settings.tasks.silences, datetime.datetime.now(datetime.UTC)):
     pulumi.log.warn(warning)
 
 # What the last run recorded: this stack's own outputs.

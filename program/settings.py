@@ -8,6 +8,7 @@ Pulumi.yaml.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, fields
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from pulumi.errors import RunError
 
 from flux import TaskSettings, TemplateError
 from flux.literals import duration_ns
+from flux.posts import AlertLink, Silence
 from flux.settings import SlackRoute
 from program.bucket_classes import is_app_bucket, is_cross_app_bucket
 from program.plan import APP_BUCKET_RETENTION_SECONDS
@@ -88,7 +90,15 @@ TASK_SETTING_KEYS = {
     "alert_pending_pods": "alertPendingPods",
     "not_running_for": "notRunningFor",
     "no_data_after": "noDataAfter",
+    # Issue 29's notifier settings.
+    "group_above": "groupAbove",
+    "silences": "silences",
+    "heartbeat_secret_key": "heartbeatSecretKey",
+    "alert_links": "alertLinks",
 }
+# A silence ends by its time, at most this far from the run that deploys it: forever is what
+# ignorePods is for.
+LONGEST_SILENCE = datetime.timedelta(days=30)
 
 
 def load_settings() -> Settings:
@@ -143,6 +153,68 @@ def _slack_routes(config: pulumi.Config, key: str,
                  for route in value)
 
 
+def _maps(config: pulumi.Config, key: str, required: tuple[str, ...], optional: tuple[str, ...],
+          example: str) -> list[dict[str, str]] | None:
+    """A list of maps of strings with the `required` keys (and perhaps `optional` ones), None when
+    unset; anything else is refused, naming the item and the command that sets it."""
+    value = config.get_object(key)
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    for index, item in enumerate(items):
+        if (not isinstance(value, list) or not isinstance(item, dict)
+                or not set(required) <= set(item) <= {*required, *optional}
+                or not all(isinstance(text, str) for text in item.values())):
+            raise SettingsError(
+                f"{key}[{index}] is {item!r}: each item of {key} holds "
+                f"{', '.join(required + optional)}, set field by "
+                f"field: `pulumi config set --path '{key}[{index}].{required[0]}' {example}`, "
+                f"then '{key}[{index}].{(required + optional)[1]}'")
+    return items
+
+
+def _silences(config: pulumi.Config, key: str,
+              default: tuple[Silence, ...]) -> tuple[Silence, ...]:
+    """A list of {match, until, reason}: each until a time with its zone, at most LONGEST_SILENCE
+    from now; anything else is refused naming the silence."""
+    items = _maps(config, key, ("match",), ("until", "reason"), "'summit/sasquatch/*'")
+    if items is None:
+        return default
+    now = datetime.datetime.now(datetime.UTC)
+    silences = []
+    for index, item in enumerate(items):
+        fix = (f"`pulumi config set --path '{key}[{index}].until' "
+               f"{(now + datetime.timedelta(days=1)):%Y-%m-%dT%H:00:00Z}`")
+        if "until" not in item:
+            raise SettingsError(
+                f"{key}[{index}] ({item['match']}) has no until: a silence ends by its time, at "
+                f"most 30 days away ({fix}); to never report pods, use ignorePods")
+        try:
+            until = datetime.datetime.fromisoformat(item["until"])
+        except ValueError:
+            until = None
+        if until is None or until.tzinfo is None:
+            raise SettingsError(
+                f"{key}[{index}].until is {item['until']!r}: a silence ends at a time with its "
+                f"zone, such as 2026-05-01T00:00:00Z ({fix})")
+        if until - now > LONGEST_SILENCE:
+            raise SettingsError(
+                f"{key}[{index}] ({item['match']}) lasts until {item['until']}, more than 30 days "
+                f"from now: silence for at most 30 days ({fix}), or never report the pods with "
+                "ignorePods")
+        silences.append(Silence(item["match"], until, item.get("reason", "")))
+    return tuple(silences)
+
+
+def _alert_links(config: pulumi.Config, key: str,
+                 default: tuple[AlertLink, ...]) -> tuple[AlertLink, ...]:
+    """A list of {text, url}; anything else is refused naming the link."""
+    items = _maps(config, key, ("text", "url"), (), "Dashboard")
+    if items is None:
+        return default
+    return tuple(AlertLink(item["text"], item["url"]) for item in items)
+
+
 def _setting(config: pulumi.Config, key: str, default: T) -> T:
     """A config value of the default's type, or the default when unset."""
     read = {bool: config.get_bool, int: config.get_int}.get(type(default), config.get)
@@ -188,6 +260,8 @@ _READERS = {
     "app_bucket_retention_seconds": _retention,
     "slack_routes": _slack_routes,
     "ignore_pods": lambda config, key, default: _names(config, key, "pod", default),
+    "silences": _silences,
+    "alert_links": _alert_links,
 }
 
 

@@ -1,11 +1,14 @@
-"""The Slack webhook secrets the notifiers read: are they in the org? Checked at every preview and
-up, by key only (InfluxDB never answers with a secret's value), and never a reason to stop."""
+"""What the notifiers need that a run can only warn about, never a reason to stop: the secrets
+they read (webhooks, the heartbeat's URL), checked by key only (InfluxDB never answers with a
+secret's value), and silences that have ended, left in the config."""
 
 from __future__ import annotations
 
+import datetime
 import shlex
 from collections.abc import Iterable
 
+from flux.posts import Silence
 from providers.client import InfluxClient
 from providers.errors import Forbidden, Unauthorized
 
@@ -22,3 +25,12 @@ def secret_warnings(influx: InfluxClient, org: dict, keys: Iterable[str]) -> lis
             f"webhook URL; set it with `influx secret update --host {influx.url} --org "
             f"{shlex.quote(org['name'])} --token <operator token> --key {shlex.quote(key)} --value "
             "<webhook URL>` (see the README)" for key in keys if key not in present]
+
+
+def silence_warnings(silences: Iterable[Silence], now: datetime.datetime) -> list[str]:
+    """One warning per silence that has ended (it holds nothing back any more), naming the
+    command that removes it."""
+    return [f"silences[{index}] ({silence.match}) ended at {silence.until.isoformat()}: its "
+            f"alerts are posted again; remove it with `pulumi config rm --path "
+            f"'silences[{index}]'`" for index, silence in enumerate(silences)
+            if silence.ended(now)]

@@ -134,7 +134,11 @@ def test_the_readme_states_table_covers_the_states_the_issue_names():
     assert {row["state"] for row in STATES} == {"running", "terminated", "waiting", "unknown"}
 
 
-def test_each_container_state_gives_the_post_the_readme_table_promises(monitoring: Monitoring):
+def test_each_container_state_gives_the_post_the_readme_table_promises(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    # A post per container, not one grouped post (see "Grouped posts"), so each shows its color.
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, group_above=len(STATES)), telegraf=telegraf)
     rows = {f"pod-{number}": row for number, row in enumerate(STATES)}
     monitoring.observe(*(pod(name, Container("main", state=row["state"], reason=row["reason"],
                                              ready=False), phase=row["pod phase"])
