@@ -40,6 +40,7 @@ class FakeSlack:
         self.answer = 200
         self.posts_allowed: int | None = None
         self.bodies: list[dict] = []
+        self.answers: list[int] = []  # the status each of `bodies` was answered with
         self.heartbeats = 0  # calls to heartbeat_url
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -60,9 +61,18 @@ class FakeSlack:
         with self._lock:
             return [Post.from_body(body) for body in self.bodies]
 
+    @property
+    def accepted(self) -> list[Post]:
+        """The posts answered with a 2xx status: those Slack would show."""
+        with self._lock:
+            return [Post.from_body(body) for body, status in zip(self.bodies, self.answers,
+                                                                  strict=True)
+                    if 200 <= status < 300]
+
     def clear(self) -> None:
         with self._lock:
             self.bodies.clear()
+            self.answers.clear()
             self.heartbeats = 0
 
     def stop(self) -> None:
@@ -82,6 +92,7 @@ class FakeSlack:
                     else:
                         slack.bodies.append(json.loads(body))
                         status = slack._status_of_post()
+                        slack.answers.append(status)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()

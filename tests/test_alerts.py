@@ -20,9 +20,10 @@ from dataclasses import replace
 
 import pytest
 
+from flux.posts import AlertLink, Silence
 from flux.settings import SlackRoute, TaskSettings
 from testbed.alerts import Monitoring, deploy_monitoring
-from testbed.influx.holdings import series
+from testbed.influx.holdings import flux_rows, series, tasks
 from testbed.influx.points import Point, disk_sample, write
 from testbed.influx.seed import set_secret
 from testbed.influx.server import InfluxOrg, InfluxServer
@@ -522,3 +523,140 @@ def test_each_cluster_is_posted_to_its_own_channel_and_webhook_and_the_rest_to_t
     assert sorted((post.channel, post.text.split(":")[0]) for post in default_posts) == [
         (CHANNEL, "Container restarted"), (CHANNEL, "Disk /data on db-1 is 99% full")]
     assert "base/sasquatch/kafka-0" in default_posts[0].text + default_posts[1].text
+
+
+# Grouped posts (groupAbove).
+def crashing(name: str, namespace: str = APP) -> Pod:
+    return pod(name, Container("main", state="waiting", reason="CrashLoopBackOff"),
+               namespace=namespace)
+
+
+def alerted_keys(monitoring: Monitoring) -> list[str]:
+    """The keys of every post the notifiers recorded as sent, once per record."""
+    rows = flux_rows(monitoring.org, f'''from(bucket: "{monitoring.settings.alerted_bucket}")
+        |> range(start: -1h)
+        |> filter(fn: (r) => r._measurement == "slack_alert")''')
+    return [row["key"] for row, _ in rows]
+
+
+def test_a_node_failure_is_one_post_per_channel_and_each_alert_is_recorded_by_its_key(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    summit_slack = FakeSlack()
+    try:
+        routed = TaskSettings(org=org.name, slack_routes=(
+            SlackRoute("summit", "#summit-alerts", "slack_webhook_summit"),))
+        monitoring = deploy_monitoring(org, slack, [APP, "nublado"], routed, telegraf=telegraf)
+        set_secret(org, "slack_webhook_summit", summit_slack.url)
+        # A node of each cluster lost: 22 containers on summit, 5 on base, of two apps.
+        monitoring.observe(*(crashing(f"kafka-{n}") for n in range(12)))
+        monitoring.observe(*(crashing(f"hub-{n}", "nublado") for n in range(10)), app="nublado")
+        monitoring.observe(*(crashing(f"kafka-{n}") for n in range(5)), cluster="base")
+
+        [base_post] = monitoring.check()
+        [summit_post] = summit_slack.posts
+        assert monitoring.check() == [] and len(summit_slack.posts) == 1  # within realertAfter
+    finally:
+        summit_slack.stop()
+
+    assert (summit_post.channel, summit_post.color) == ("#summit-alerts", "danger")
+    header, *lines, more = summit_post.text.split("\n")
+    assert (header, len(lines), more) == ("22 new alerts:", 20, "and 2 more")
+    assert lines[0] == ("• Container not running: summit/nublado/hub-0 (main) is waiting "
+                        "(CrashLoopBackOff); pod Running, unready")
+    assert (base_post.channel, base_post.text.split("\n")[0]) == (CHANNEL, "5 new alerts:")
+    assert sorted(base_post.text.split("\n")[1:]) == [
+        f"• Container not running: base/sasquatch/kafka-{n} (main) is waiting "
+        "(CrashLoopBackOff); pod Running, unready" for n in range(5)]
+    keys = alerted_keys(monitoring)
+    assert len(keys) == len(set(keys)) == 27  # the 2 left out of the post are recorded too
+
+
+def test_a_slack_that_answers_429_after_the_first_post_of_a_run_gets_every_alert_once(
+        monitoring: Monitoring):
+    monitoring.observe(broker(restarts=0), pod("api-0", Container("api")),
+                       *(crashing(f"web-{n}") for n in range(4)))
+    monitoring.observe(broker(restarts=1), pod("api-0", Container("api", restarts=1)),
+                       *(crashing(f"web-{n}") for n in range(4)))
+
+    for _ in range(5):  # at most one post a run gets through
+        monitoring.slack.posts_allowed = 1
+        if not monitoring.check():
+            break
+
+    texts = sorted(post.text.split(", 1 restart(s)")[0] for post in monitoring.slack.accepted)
+    assert texts == ["4 new alerts:\n" + "\n".join(
+        f"• Container not running: summit/sasquatch/web-{n} (main) is waiting "
+        "(CrashLoopBackOff); pod Running, unready" for n in range(4)),
+        "Container restarted: summit/sasquatch/api-0 (api)",
+        "Container restarted: summit/sasquatch/kafka-0 (broker)"]
+    assert 429 in monitoring.slack.answers
+
+
+# Silences.
+def test_a_silenced_container_is_neither_posted_nor_recorded_until_its_silence_ends(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=40)
+    silences = (Silence("summit/sasquatch/kafka-*", until, "broker upgrade"),
+                Silence("base (north)+/*", until + datetime.timedelta(days=1)))
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, silences=silences), telegraf=telegraf)
+    monitoring.observe(crashing("kafka-0"), crashing("web-0"))
+    monitoring.observe(crashing("kafka-0"), cluster="base (north)+")  # the second silence's
+
+    [unsilenced] = monitoring.check()
+    assert "summit/sasquatch/web-0 (main)" in unsilenced.text
+    assert len(alerted_keys(monitoring)) == 1
+    time.sleep(max(0.0, (until - datetime.datetime.now(datetime.UTC)).total_seconds()))
+
+    [after] = monitoring.check()  # the silence ended: the container, still crashing, is posted
+    assert "summit/sasquatch/kafka-0 (main)" in after.text
+    assert monitoring.check() == []
+
+
+# The heartbeat (heartbeatSecretKey).
+def test_the_heartbeat_is_called_once_per_notifier_run_and_its_url_is_in_no_task_or_log(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, heartbeat_secret_key="heartbeat_url"), telegraf=telegraf)
+    set_secret(org, "heartbeat_url", slack.heartbeat_url)
+    monitoring.observe(crashing("web-0"))
+
+    assert len(monitoring.check()) == 1
+    assert len(monitoring.check()) == 0
+    assert slack.heartbeats == 2
+
+    # An unreachable monitor fails the run, after its posts are made and recorded.
+    unreachable = "http://127.0.0.1:9/ping/3f9a"
+    set_secret(org, "heartbeat_url", unreachable)
+    monitoring.observe(crashing("web-0"), crashing("web-1"))
+    monitoring.run(f"{APP.capitalize()} state_checks")
+    failed = monitoring.run("_slack_notify_state_checks")
+    assert failed.status == "failed"
+    assert "summit/sasquatch/web-1 (main)" in slack.posts[-1].text
+    assert len(alerted_keys(monitoring)) == 2
+    logs = "\n".join(failed.log + [task["flux"] for task in tasks(org)])
+    assert "connection refused" in logs
+    assert slack.heartbeat_url not in logs and unreachable not in logs
+    assert "/ping/" not in logs
+
+
+# What reaches a post: names escaped, links (alertLinks).
+def test_names_are_posted_literally_and_links_carry_them_url_encoded(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    links = (AlertLink("Dashboard", "https://grafana.example/d/k8s?var-app={app}&var-cluster="
+                                    "{cluster}&var-pod={pod}"),
+             AlertLink("Runbook", "https://runbooks.example/{namespace}"))
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, alert_links=links), telegraf=telegraf)
+    monitoring.observe(crashing("<!here>|<https://evil.example|x>&@here"),
+                       cluster="sum&mit <@U1>")
+
+    [post] = monitoring.check()
+
+    assert post.text == (
+        "Container not running: sum&amp;mit &lt;@U1&gt;/sasquatch/&lt;!here&gt;|&lt;"
+        "https://evil.example|x&gt;&amp;@here (main) is waiting (CrashLoopBackOff); pod Running, "
+        "unready\n"
+        "<https://grafana.example/d/k8s?var-app=sasquatch&var-cluster=sum%26mit%20%3C@U1%3E"
+        "&var-pod=%3C%21here%3E%7C%3Chttps:%2F%2Fevil.example%7Cx%3E%26@here|Dashboard> · "
+        "<https://runbooks.example/sasquatch|Runbook>")
