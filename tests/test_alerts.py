@@ -660,3 +660,25 @@ def test_names_are_posted_literally_and_links_carry_them_url_encoded(
         "<https://grafana.example/d/k8s?var-app=sasquatch&var-cluster=sum%26mit%20%3C@U1%3E"
         "&var-pod=%3C%21here%3E%7C%3Chttps:%2F%2Fevil.example%7Cx%3E%26@here|Dashboard> · "
         "<https://runbooks.example/sasquatch|Runbook>")
+
+
+def readme_grouped_examples() -> list[dict]:
+    """The grouped post and the post with a link the README shows, as JSON bodies."""
+    section = (REPO / "README.md").read_text().split("### Grouped posts and links", 1)[1]
+    return json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+
+
+def test_the_readme_shows_the_grouped_post_and_the_links_slack_really_receives(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    links = (AlertLink("Dashboard", "https://grafana.example/d/k8s?var-app={app}&var-pod={pod}"),)
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, alert_links=links), telegraf=telegraf)
+    monitoring.observe(broker(restarts=3), *(crashing(f"web-{n}") for n in range(4)))
+    monitoring.observe(broker(restarts=4), *(crashing(f"web-{n}") for n in range(4)))
+
+    monitoring.check()
+
+    received = [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "<time>", json.dumps(body))
+                for body in monitoring.slack.bodies]
+    print("\n".join(received))
+    assert sorted(received) == sorted(json.dumps(body) for body in readme_grouped_examples())

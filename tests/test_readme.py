@@ -24,7 +24,8 @@ def test_every_project_setting_is_documented_with_its_default():
     for key, declared in SETTINGS.items():
         assert key in documented, f"README documents no setting {key!r}"
         default = declared["default"]
-        shown = default if isinstance(default, str) else json.dumps(default)
+        # An empty string reads as `""`, not as an empty code span.
+        shown = default if isinstance(default, str) and default else json.dumps(default)
         assert documented[key] == f"`{shown}`", (
             f"README gives {key!r} the default {documented[key]}, Pulumi.yaml {shown}")
 
