@@ -5,6 +5,7 @@ Each scenario asserts both the steps the engine took and the objects in InfluxDB
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections import Counter
@@ -289,6 +290,23 @@ def test_an_ignored_bucket_keeps_its_mapping_and_gets_no_tasks(engine, monitored
     assert result.outputs["apps"] == ["gafaelfawr", "nublado"]
     assert not app_task_names("mobu") & {task["name"] for task in tasks(monitored_org)}
     assert "mobu" in {mapping["database"] for mapping in stored_mappings(monitored_org)}
+
+
+def test_preview_warns_about_an_ended_silence_so_it_is_removed_and_not_an_active_one(
+        engine, monitored_org):
+    active_until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
+    engine.config["rubin-influx-tools:silences"] = [
+        {"match": "summit/sasquatch/*", "until": "2026-01-02T03:04:05Z", "reason": "upgrade"},
+        {"match": "base/*", "until": active_until.isoformat()}]
+
+    result = succeeded(engine.preview())
+
+    # The CLI's display repeats a diagnostic in its progress lines and its summary.
+    warnings = {line.split("warning: ", 1)[1] for line in result.log
+                if "warning: silences[" in line}
+    assert warnings == {
+        "silences[0] (summit/sasquatch/*) ended at 2026-01-02T03:04:05+00:00: its alerts are "
+        "posted again; remove it with `pulumi config rm --path 'silences[0]'`"}
 
 
 def test_preview_warns_once_when_the_slack_webhook_secret_is_missing(engine, monitored_org):
