@@ -25,10 +25,12 @@ setup: $(VENV)/.installed node_modules/.installed
 tools: $(VENV)/.installed
 	$(BIN)/python -m testbed.tools
 
-# Exit status 5 (no tests collected) is a failure like any other non-zero status.
+# One pytest worker per core (at most 4: each starts its own servers); a module's tests that share
+# a module-scoped fixture run on one worker. Exit status 5 (no tests collected) is a failure like
+# any other non-zero status.
 test: setup tools
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses auto --maxprocesses 4 --dist loadgroup
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m testbed.demo

@@ -45,6 +45,7 @@ from testbed.telegraf import Telegraf
 
 HASHED_TOKENS = "hashed_tokens"
 EVERY_SERVER = "every_server"
+STAND_IN_ONLY = "stand_in_only"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,6 +71,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{EVERY_SERVER}: run on both pairs of servers, for a promise that must hold "
         "on every InfluxDB release the suite has")
+    config.addinivalue_line(
+        "markers", f"{STAND_IN_ONLY}: a program test of code that runs the same under either "
+        "engine (a check of the program's own), run under the engine stand-in only; the cases "
+        "kept under the real CLI prove how the CLI shows them")
 
 
 @pytest.fixture(scope="session", params=servers())
@@ -82,12 +87,14 @@ def influxdb(request: pytest.FixtureRequest) -> InfluxServer:
     server.stop()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run each test on its pair of servers (marked `hashed_tokens` or not); tests that ask for
     `emulator` on the pair's emulator only, and tests that ask for `influxd` on its real server
     only; expect the known differences (`testbed/influx/differences.py`) to fail on influxd."""
     keep, drop = [], []
     for item in items:
+        _keep_module_together(item)
         server = getattr(item, "callspec", None) and item.callspec.params.get("influxdb")
         (drop if _wrong_server(item, server) or _redundant_pairing(item, server)
          else keep).append(item)
@@ -97,6 +104,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _keep_module_together(item: pytest.Item) -> None:
+    """A test using a module-scoped fixture (an org after a real `pulumi up`, a benchmark run)
+    runs on the worker that runs its module's other tests, so `make test`'s workers (pytest-xdist,
+    `--dist loadgroup`) set that fixture up once, not once each."""
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions and any(definition.scope == "module"
+                           for defs in definitions.name2fixturedefs.values()
+                           for definition in defs):
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def _wrong_server(item: pytest.Item, server: str | None) -> bool:
@@ -116,11 +134,14 @@ def _wrong_server(item: pytest.Item, server: str | None) -> bool:
 def _redundant_pairing(item: pytest.Item, server: str | None) -> bool:
     """Program tests pair the real CLI with the real influxd, and the stand-in with the emulator:
     the real thing end to end, and the fast pair that keeps the stand-in and the emulator honest.
-    A test that needs the emulator's controls runs under both engines there."""
+    A test that needs the emulator's controls runs under both engines there, unless it is marked
+    `stand_in_only`."""
     engine = item.callspec.params.get("new_engine") if hasattr(item, "callspec") else None
     fixtures = getattr(item, "fixturenames", ())
     if engine is None and "cli" in fixtures:
         engine = "cli"
+    if engine == "cli" and item.get_closest_marker(STAND_IN_ONLY):
+        return True
     if engine is None or "emulator" in fixtures:
         return False
     real = server is not None and server.startswith("influxd")

@@ -30,7 +30,7 @@ from bench.steady import steady_state
 from bench.targets import Counts, expected_counts
 from testbed.influx.server import InfluxServer, create_org, delete_org
 
-APPS = 50
+APPS = 10  # enough for every count to show its rule; `make bench` runs 10, 100 and 1000
 PROGRAM = 1 + 1 + 2  # the program's reads: the org, its secret keys, 2 bucket pages
 
 
@@ -62,8 +62,8 @@ def program_run(run: dict) -> int:
 
 
 def test_preview_reads_the_org_its_secret_keys_and_the_bucket_pages_and_writes_nothing(run):
-    # The org, its secret keys, and 53 buckets: one page, then the empty page that ends the
-    # listing.
+    # The org, its secret keys, and the buckets (APPS + 3): one page, then the empty page that
+    # ends the listing.
     assert measured(run, "preview") == Counts(reads=PROGRAM, writes=0) == expected(run, "preview")
 
 
@@ -72,9 +72,10 @@ def test_first_up_writes_each_object_once_and_lists_each_kind_once(run):
     # pages, 1 DBRP listing, 1 authorization listing, 1 (empty) task page, 1 variable listing,
     # 1 (empty) dashboard listing; then the 2 dashboards each read once their views are set.
     reads = PROGRAM + 2 + 1 + 1 + 1 + 1 + 1 + 2
-    # 51 listed buckets mapped + 2 owned buckets and their mappings + the token + 3 tasks per app
-    # and the 4 org-wide tasks + 2 variables + 2 dashboards.
-    objects = 51 + 2 * 2 + 1 + (3 * APPS + 4) + 2 + 2
+    # The listed buckets mapped (the apps' and the host bucket) + 2 owned buckets and their
+    # mappings + the token + 3 tasks per app and the 4 org-wide tasks + 2 variables + 2
+    # dashboards.
+    objects = (APPS + 1) + 2 * 2 + 1 + (3 * APPS + 4) + 2 + 2
     views = 4 + 3  # influxd makes a new dashboard's views empty: each cell's is PATCHed
     assert measured(run, "up") == Counts(reads, objects + views) == expected(run, "up")
     assert run["phases"]["up"]["steps"] == {"create": objects}
@@ -87,23 +88,24 @@ def test_up_with_nothing_changed_reads_the_org_its_secret_keys_and_the_bucket_pa
 
 def test_adding_a_bucket_writes_its_mapping_and_three_tasks_only(run):
     # The program: org + secret keys + 2 bucket pages; adoption checks: 1 DBRP listing, 2 task
-    # pages (154).
+    # pages (one, then the empty page that ends the listing).
     reads = PROGRAM + 1 + 2
     assert measured(run, "add_one") == Counts(reads, writes=1 + 3) == expected(run, "add_one")
 
 
 def test_refresh_lists_each_kind_once_instead_of_reading_each_resource(run):
-    # 2 bucket pages (56), 1 DBRP listing, 1 authorization listing, 2 task pages (157),
-    # 1 variable listing; the 2 dashboards are read each (their listing has no views).
+    # 2 bucket pages, 1 DBRP listing, 1 authorization listing, 2 task pages, 1 variable
+    # listing; the 2 dashboards are read each (their listing has no views).
     reads = program_run(run) + 2 + 1 + 1 + 2 + 1 + 2
     assert measured(run, "refresh") == Counts(reads, writes=0) == expected(run, "refresh")
     assert set(run["phases"]["refresh"]["steps"]) == {"refresh-same"}
 
 
 def test_destroy_deletes_what_was_created_except_the_retained_buckets(run):
-    # 54 mappings + the token + 157 tasks + 2 variables + 2 dashboards; multiapp_ and alerted_
-    # stay (retainBucketsOnDelete).
-    writes = 54 + 1 + (3 * (APPS + 1) + 4) + 2 + 2
+    # The mappings (the apps', one more, the host bucket's and the 2 owned buckets') + the token
+    # + the tasks + 2 variables + 2 dashboards; multiapp_ and alerted_ stay
+    # (retainBucketsOnDelete).
+    writes = (APPS + 4) + 1 + (3 * (APPS + 1) + 4) + 2 + 2
     assert measured(run, "destroy") == Counts(program_run(run), writes) == expected(run, "destroy")
 
 

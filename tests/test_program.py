@@ -925,40 +925,59 @@ def test_a_scoped_token_deleted_by_hand_is_recreated_and_tasks_stay_manageable(e
     assert tasks(monitored_org) == []
 
 
+def program_check(key: str, value: object, message: str) -> object:
+    """A setting the program itself refuses, by the same code under either engine: one such case
+    runs under the real CLI (checkEvery), the rest under the stand-in only."""
+    return pytest.param(key, value, message, marks=pytest.mark.stand_in_only)
+
+
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("rubin-influx-tools:checkEvery", "30s", "checkEvery='30s' is shorter than 1m"),
-    ("rubin-influx-tools:diskWarnPercent", 99, "diskWarnPercent (99) must be below"),
-    ("rubin-influx-tools:multiappBucket", "multiapp", "multiappBucket is 'multiapp'"),
-    ("rubin-influx-tools:diskDangerPercent", 50,
-     "diskWarnPercent (85) must be below diskDangerPercent (50)"),
-    ("rubin-influx-tools:checkEvery", "48h", "twice checkEvery='48h' plus notifyEvery='1m'"),
-    ("influxdb:org", "", "influxdb:org"),
+    program_check("rubin-influx-tools:diskWarnPercent", 99, "diskWarnPercent (99) must be below"),
+    program_check("rubin-influx-tools:multiappBucket", "multiapp", "multiappBucket is 'multiapp'"),
+    program_check("rubin-influx-tools:diskDangerPercent", 50,
+                  "diskWarnPercent (85) must be below diskDangerPercent (50)"),
+    program_check("rubin-influx-tools:checkEvery", "48h",
+                  "twice checkEvery='48h' plus notifyEvery='1m'"),
+    program_check("influxdb:org", "", "influxdb:org"),
+    # The connection settings are read as the providers read them: under the CLI too.
     ("influxdb:timeout", "soon", "influxdb:timeout is 'soon'"),
-    # The CLI refuses them too, by its check of the type Pulumi.yaml declares.
+    # The CLI refuses these by its check of the type Pulumi.yaml declares.
     ("rubin-influx-tools:ignoreBuckets", "mobu", "ignoreBuckets"),
     ("rubin-influx-tools:ignoreBuckets", {"mobu": True}, "ignoreBuckets"),
-    ("rubin-influx-tools:ignorePods", ["Prepull/*"], "ignorePods must be pod name patterns"),
     ("rubin-influx-tools:ignorePods", "prepull-*", "ignorePods"),
-    ("rubin-influx-tools:slackRoutes", [{"cluster": "summit", "channel": "#summit"}],
-     "each with exactly a cluster, a channel and a secretKey"),
+    ("rubin-influx-tools:appBuckets", "sasquatch", "appBuckets"),
+    # The issue's case: a silence without an end, refused under the real CLI too.
     ("rubin-influx-tools:silences", [{"match": "summit/*", "reason": "upgrade"}],
      "silences[0] (summit/*) has no until: a silence ends by its time, at most 30 days away"),
-    ("rubin-influx-tools:silences", [{"match": "summit/*", "until": "2999-01-01T00:00:00Z"}],
-     "more than 30 days from now"),
-    ("rubin-influx-tools:silences", [{"match": "summit/*", "until": "tomorrow"}],
-     "silences[0].until is 'tomorrow'"),
-    ("rubin-influx-tools:alertLinks", [{"text": "Runbook", "url": "https://x.example/{node}"}],
-     "alertLinks[0].url is 'https://x.example/{node}'"),
-    ("rubin-influx-tools:groupAbove", 0, "groupAbove must be a whole number of alerts"),
-    ("rubin-influx-tools:appBuckets", "sasquatch", "appBuckets"),
-    ("rubin-influx-tools:appBuckets", ["roundtable_internal_"],
-     "appBuckets lists 'roundtable_internal_', which is not an application bucket name"),
-    ("rubin-influx-tools:appBuckets", ["telegraf/autogen"], "appBuckets lists 'telegraf/autogen'"),
-    ("rubin-influx-tools:appBuckets", ['say "hi"'], "appBuckets lists 'say \"hi\"', which is no"),
-    ("rubin-influx-tools:appBuckets", ["mobu", "mobu"], "appBuckets lists 'mobu' more than once"),
-    ("rubin-influx-tools:appBucketRetention", "30m", "appBucketRetention is '30m': InfluxDB"),
-    ("rubin-influx-tools:appBucketRetention", "1mo", "appBucketRetention='1mo' uses a calendar"),
-    ("rubin-influx-tools:appBucketRetention", "forever", "or infinite"),
+    program_check("rubin-influx-tools:silences",
+                  [{"match": "summit/*", "until": "2999-01-01T00:00:00Z"}],
+                  "more than 30 days from now"),
+    program_check("rubin-influx-tools:silences", [{"match": "summit/*", "until": "tomorrow"}],
+                  "silences[0].until is 'tomorrow'"),
+    program_check("rubin-influx-tools:alertLinks",
+                  [{"text": "Runbook", "url": "https://x.example/{node}"}],
+                  "alertLinks[0].url is 'https://x.example/{node}'"),
+    program_check("rubin-influx-tools:groupAbove", 0,
+                  "groupAbove must be a whole number of alerts"),
+    program_check("rubin-influx-tools:ignorePods", ["Prepull/*"],
+                  "ignorePods must be pod name patterns"),
+    program_check("rubin-influx-tools:slackRoutes", [{"cluster": "summit", "channel": "#summit"}],
+                  "each with exactly a cluster, a channel and a secretKey"),
+    program_check("rubin-influx-tools:appBuckets", ["roundtable_internal_"],
+                  "appBuckets lists 'roundtable_internal_', which is not an application bucket "
+                  "name"),
+    program_check("rubin-influx-tools:appBuckets", ["telegraf/autogen"],
+                  "appBuckets lists 'telegraf/autogen'"),
+    program_check("rubin-influx-tools:appBuckets", ['say "hi"'],
+                  "appBuckets lists 'say \"hi\"', which is no"),
+    program_check("rubin-influx-tools:appBuckets", ["mobu", "mobu"],
+                  "appBuckets lists 'mobu' more than once"),
+    program_check("rubin-influx-tools:appBucketRetention", "30m",
+                  "appBucketRetention is '30m': InfluxDB"),
+    program_check("rubin-influx-tools:appBucketRetention", "1mo",
+                  "appBucketRetention='1mo' uses a calendar"),
+    program_check("rubin-influx-tools:appBucketRetention", "forever", "or infinite"),
 ])
 def test_a_bad_setting_stops_the_run_naming_the_setting_before_any_change(engine, emulator, key,
                                                                           value, message):
