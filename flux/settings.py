@@ -63,6 +63,8 @@ class TaskSettings:
     silences: tuple[Silence, ...] = ()  # container alerts held until each silence's end
     heartbeat_secret_key: str = ""  # the InfluxDB secret of a URL called every run; "": none
     alert_links: tuple[AlertLink, ...] = ()  # appended to each container alert's post
+    # Issue 29's resolved notices.
+    post_resolved: bool = True  # an alert posted whose condition a check saw clear: one post
 
     def __post_init__(self) -> None:
         for name in _NAME_SETTINGS:
@@ -156,7 +158,7 @@ class TaskSettings:
                 f"TaskSettings.ignore_pods must be pod name patterns (lower-case letters, digits, "
                 f"'-', '.', and the wildcards '*' and '?'), got {self.ignore_pods!r}"
             )
-        for name in ("alert_pending_pods", "cpu_checks", "memory_checks"):
+        for name in ("alert_pending_pods", "cpu_checks", "memory_checks", "post_resolved"):
             if not isinstance(getattr(self, name), bool):
                 raise TemplateError(
                     f"TaskSettings.{name} must be true or false, got {getattr(self, name)!r}")

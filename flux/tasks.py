@@ -30,6 +30,9 @@ class _GlobalTask:
     offset: str  # the old scripts' offsets, spreading the global tasks over the minute
     finding_fields: tuple[str, ...]  # the multiapp_ fields a notifier posts; () for the disk check
     description: str
+    # The multiapp_ field of what the per-app checks saw cleared, resolving this notifier's
+    # alerts (postResolved); "" for alerts never resolved. The disk notifier reads its own.
+    cleared_field: str = ""
 
 
 _GLOBAL_TASKS = {
@@ -45,6 +48,7 @@ _GLOBAL_TASKS = {
         # A cluster that stopped writing an app's pods is found by the same per-app task.
         ("pod_state", "no_data"),
         "Posts new pods-not-running and no-data findings from {multiapp} to Slack",
+        "state_cleared",
     ),
     "cpu_checks": _GlobalTask(
         "slack_notify_findings.flux.j2",
@@ -142,6 +146,9 @@ def app_task_context(app: str, kind: str, settings: TaskSettings) -> dict[str, A
         # A container must have a sample from before notRunningFor: one period earlier holds one.
         "watched_from": duration_literal(waited_ns + check_ns),
         "no_data_after": duration_literal(quiet_ns) if quiet_ns else None,
+        # Resolved notices: the state check writes what it saw cleared (postResolved).
+        "resolving": settings.post_resolved,
+        "resolve_lookback": duration_literal(2 * check_ns),
     }
 
 
@@ -174,6 +181,7 @@ def global_tasks(settings: TaskSettings) -> list[TaskSpec]:
             "disk_lookback": duration_literal(2 * notify_ns),
             # One notifier, always deployed, calls the heartbeat URL (when one is set).
             "heartbeat": kind == HEARTBEAT_KIND and bool(settings.heartbeat_secret_key),
+            "cleared_field": task.cleared_field if settings.post_resolved else "",
         }
         description = task.description.format(
             multiapp=settings.multiapp_bucket,

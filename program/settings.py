@@ -95,6 +95,8 @@ TASK_SETTING_KEYS = {
     "silences": "silences",
     "heartbeat_secret_key": "heartbeatSecretKey",
     "alert_links": "alertLinks",
+    # Issue 29's resolved notices.
+    "post_resolved": "postResolved",
 }
 # A silence ends by its time, at most this far from the run that deploys it: forever is what
 # ignorePods is for.

@@ -682,3 +682,17 @@ def test_the_readme_shows_the_grouped_post_and_the_links_slack_really_receives(
                 for body in monitoring.slack.bodies]
     print("\n".join(received))
     assert sorted(received) == sorted(json.dumps(body) for body in readme_grouped_examples())
+
+
+# Resolved notices (postResolved).
+def test_a_container_posted_as_not_running_is_resolved_once_when_it_runs_again(
+        monitoring: Monitoring):
+    monitoring.observe(crashing("web-0"), crashing("web-1"))
+    assert len(monitoring.check()) == 2
+
+    monitoring.observe(pod("web-0"), crashing("web-1"))
+    [resolved] = monitoring.check()
+
+    assert resolved == Post(CHANNEL, "Resolved: summit/sasquatch/web-0 (main) is running again",
+                            "good")
+    assert monitoring.check() == []  # resolved once

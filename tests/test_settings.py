@@ -73,6 +73,7 @@ OTHER_VALUES = {
     "notRunningFor": "15m",
     "noDataAfter": "0s",
     "groupAbove": 10, "heartbeatSecretKey": "heartbeat_url",
+    "postResolved": False,
 }
 
 
