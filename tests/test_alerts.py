@@ -555,8 +555,24 @@ def test_a_node_failure_is_one_post_per_channel_and_each_alert_is_recorded_by_it
         [base_post] = monitoring.check()
         [summit_post] = summit_slack.posts
         assert monitoring.check() == [] and len(summit_slack.posts) == 1  # within realertAfter
+
+        # The node back: every container running again, one resolved post per channel, once.
+        monitoring.observe(*(pod(f"kafka-{n}") for n in range(12)))
+        monitoring.observe(*(pod(f"hub-{n}", namespace="nublado") for n in range(10)),
+                           app="nublado")
+        monitoring.observe(*(pod(f"kafka-{n}") for n in range(5)), cluster="base")
+        [base_resolved] = monitoring.check()
+        [_, summit_resolved] = summit_slack.posts
+        assert monitoring.check() == [] and len(summit_slack.posts) == 2
     finally:
         summit_slack.stop()
+
+    assert (summit_resolved.color, summit_resolved.text.split("\n")[0]) == ("good",
+                                                                            "22 resolved:")
+    assert "\n• Resolved: summit/nublado/hub-0 (main) is running again\n" in summit_resolved.text
+    assert (base_resolved.channel, base_resolved.color) == (CHANNEL, "good")
+    assert sorted(base_resolved.text.split("\n")[1:]) == [
+        f"• Resolved: base/sasquatch/kafka-{n} (main) is running again" for n in range(5)]
 
     assert (summit_post.channel, summit_post.color) == ("#summit-alerts", "danger")
     header, *lines, more = summit_post.text.split("\n")
@@ -568,7 +584,7 @@ def test_a_node_failure_is_one_post_per_channel_and_each_alert_is_recorded_by_it
         f"• Container not running: base/sasquatch/kafka-{n} (main) is waiting "
         "(CrashLoopBackOff); pod Running, unready" for n in range(5)]
     keys = alerted_keys(monitoring)
-    assert len(keys) == len(set(keys)) == 27  # the 2 left out of the post are recorded too
+    assert len(keys) == len(set(keys)) == 2 * 27  # those left out of a post are recorded too
 
 
 def test_a_slack_that_answers_429_after_the_first_post_of_a_run_gets_every_alert_once(
@@ -696,3 +712,38 @@ def test_a_container_posted_as_not_running_is_resolved_once_when_it_runs_again(
     assert resolved == Post(CHANNEL, "Resolved: summit/sasquatch/web-0 (main) is running again",
                             "good")
     assert monitoring.check() == []  # resolved once
+
+
+def test_a_container_whose_pod_was_deleted_is_resolved_saying_so(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
+    # A check every minute, so the deleted pod's last sample leaves the window in seconds.
+    monitoring = deploy_monitoring(org, slack, [APP], TaskSettings(
+        org=org.name, check_every="1m"), telegraf=telegraf)
+    monitoring.observe_earlier(50 / 60, crashing("web-0"), pod("api-0"))
+    [posted] = monitoring.check()
+    assert "summit/sasquatch/web-0 (main) is waiting" in posted.text
+    time.sleep(12)  # web-0's sample is now over a minute old
+
+    monitoring.observe(pod("api-0"))  # the cluster writes, without web-0's pod
+    [resolved] = monitoring.check()
+
+    assert resolved == Post(CHANNEL, "Resolved: summit/sasquatch/web-0 (main) is gone with its pod",
+                            "good")
+    assert monitoring.check() == []
+
+
+def test_a_cluster_that_writes_again_is_resolved_and_the_one_that_never_stopped_is_not(
+        monitoring: Monitoring):
+    for cluster in ("base", "summit"):
+        monitoring.observe_earlier(20, broker(), cluster=cluster)
+    monitoring.observe(broker(), cluster="summit")
+    [quiet] = monitoring.check()
+    assert quiet.text.startswith("No data: base/sasquatch has written no pod samples since ")
+
+    monitoring.observe(broker(), cluster="summit")
+    assert monitoring.check() == []  # base still quiet: nothing resolved for it
+
+    monitoring.observe(broker(), cluster="base")  # Telegraf resumes
+    [resolved] = monitoring.check()
+    assert resolved == Post(CHANNEL, "Resolved: base/sasquatch writes pod samples again", "good")
+    assert monitoring.check() == []
