@@ -427,8 +427,10 @@ def test_the_readme_shows_the_posts_slack_really_receives(monitoring: Monitoring
     write(monitoring.org, monitoring.settings.disk_bucket, [
         disk_sample("db-1", "/data", 92.4, 30)])  # by hand: see "Disks"
     monitoring.observe_earlier(20, broker(restarts=4), cluster="base")  # see "No data"
-
     monitoring.check()
+
+    monitoring.observe(broker(restarts=4), replace(nightly, containers=(Container("notebook"),)))
+    monitoring.check()  # the notebook runs again: resolved
 
     received = [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "<time>", json.dumps(body))
                 for body in monitoring.slack.bodies]

@@ -120,6 +120,7 @@ TASK_CASES = {
     **_task_cases(["monitoring"], QUIET_SETTINGS, "optional-parts"),
     # ... and the parts on by default turned off: no no-data check.
     **_task_cases(["monitoring"], TaskSettings(no_data_after="0s"), "default-parts-off"),
+    **_task_cases(["monitoring"], TaskSettings(post_resolved=False), "resolved-off"),
 }
 
 
@@ -250,7 +251,8 @@ def test_task_option_carries_the_spec_name_and_schedule(checked, case_id):
 
 @pytest.mark.parametrize("case_id", [cid for cid in TASK_CASES
                                      if not cid.startswith(("ordinary/", "optional-parts/",
-                                                             "default-parts-off/"))])
+                                                             "default-parts-off/",
+                                                             "resolved-off/"))])
 def test_awkward_names_and_settings_change_no_code_only_string_values(checked, case_id):
     shape_of = TASK_CASES[case_id].shape_of
     assert _shape(checked[case_id]["ast"]) == _shape(checked[shape_of]["ast"])

@@ -233,3 +233,14 @@ def test_no_task_holds_a_literal_url():
 def test_a_template_variable_left_out_is_an_error_not_an_empty_string():
     with pytest.raises(jinja2.UndefinedError):
         render("restarts.flux.j2", {"name": "Nublado restarts", "every": "5m", "offset": "1s"})
+
+
+def test_post_resolved_off_leaves_the_resolution_parts_out_of_every_task():
+    def scripts(**settings: bool) -> str:
+        specs = [*app_tasks("nublado", TaskSettings(**settings)),
+                 *global_tasks(TaskSettings(**settings))]
+        return "\n".join(spec.flux for spec in specs)
+
+    assert "state_cleared" in scripts() and '"resolved"' in scripts()
+    off = scripts(post_resolved=False)
+    assert "state_cleared" not in off and "resolved" not in off and "subject" not in off
