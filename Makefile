@@ -25,12 +25,14 @@ setup: $(VENV)/.installed node_modules/.installed
 tools: $(VENV)/.installed
 	$(BIN)/python -m testbed.tools
 
-# One pytest worker per core (at most 4: each starts its own servers); a module's tests that share
-# a module-scoped fixture run on one worker. Exit status 5 (no tests collected) is a failure like
-# any other non-zero status.
+# One pytest worker per core (at most 4: each starts its own servers). Work stealing keeps a
+# module's tests on one worker unless the other runs out, so a module-scoped fixture (an org after
+# a real `pulumi up`, a benchmark run) is rarely set up twice; pytest-xdist 3.8's `loadgroup`
+# cannot group under pytest 9.2, whose node IDs it no longer rewrites. Exit status 5 (no tests
+# collected) is a failure like any other non-zero status.
 test: setup tools
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest --numprocesses auto --maxprocesses 4 --dist loadgroup
+	$(BIN)/python -m pytest --numprocesses auto --maxprocesses 4 --dist worksteal
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m testbed.demo

@@ -87,14 +87,12 @@ def influxdb(request: pytest.FixtureRequest) -> InfluxServer:
     server.stop()
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run each test on its pair of servers (marked `hashed_tokens` or not); tests that ask for
     `emulator` on the pair's emulator only, and tests that ask for `influxd` on its real server
     only; expect the known differences (`testbed/influx/differences.py`) to fail on influxd."""
     keep, drop = [], []
     for item in items:
-        _keep_module_together(item)
         server = getattr(item, "callspec", None) and item.callspec.params.get("influxdb")
         (drop if _wrong_server(item, server) or _redundant_pairing(item, server)
          else keep).append(item)
@@ -104,17 +102,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-
-
-def _keep_module_together(item: pytest.Item) -> None:
-    """A test using a module-scoped fixture (an org after a real `pulumi up`, a benchmark run)
-    runs on the worker that runs its module's other tests, so `make test`'s workers (pytest-xdist,
-    `--dist loadgroup`) set that fixture up once, not once each."""
-    definitions = getattr(item, "_fixtureinfo", None)
-    if definitions and any(definition.scope == "module"
-                           for defs in definitions.name2fixturedefs.values()
-                           for definition in defs):
-        item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def _wrong_server(item: pytest.Item, server: str | None) -> bool:

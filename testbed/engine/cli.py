@@ -62,6 +62,9 @@ class PulumiCli(StackEngine):
         super().__init__(config, secret_config_keys, env)
         self.project_dir = self.state_dir / "project"
         self._stack: auto.Stack | None = None
+        # The config this object last gave the stack; None once anything else may have changed
+        # it (a command typed in `shell()`), so that the next run sets it again.
+        self._config_set: dict[str, tuple[str, bool]] | None = None
 
     def state(self) -> StackState:
         """The program's resources in the stack's state (secrets still encrypted)."""
@@ -135,12 +138,11 @@ class PulumiCli(StackEngine):
         """`pulumi stack rename <name>`: the same stack (state, config) under a new name."""
         self._select().rename(name)
         self.stack_name = name
+        self._config_set = None
 
     def _run(self, op: str, **options: Any) -> Result:
         stack = self._select()
-        if old_keys := list(stack.get_all_config()):  # `config` is the whole of it
-            stack.remove_all_config(old_keys)
-        stack.set_all_config(self._config_values(), path=True)
+        self._set_config(stack)
         steps: list[Step] = []
         log: list[str] = []
         shown: list[str] = []
@@ -181,11 +183,24 @@ class PulumiCli(StackEngine):
                       seconds=seconds, cpu_seconds=usage.cpu_seconds, output=shown,
                       warnings=warnings)
 
+    def _set_config(self, stack: auto.Stack) -> None:
+        """Make `config` the whole of the stack's config: three CLI commands, skipped when it is
+        what this object set last."""
+        wanted = self._config_values()
+        given = {path: (value.value, value.secret) for path, value in wanted.items()}
+        if given == self._config_set:
+            return
+        if old_keys := list(stack.get_all_config()):
+            stack.remove_all_config(old_keys)
+        stack.set_all_config(wanted, path=True)
+        self._config_set = given
+
     def shell(self) -> tuple[Path, dict[str, str]]:
         """The project folder and the environment in which a `pulumi ...` command typed by hand
         acts on this stack (its backend, its home, no prompts, and none of the options the
         test bed sets for every run: a plain `refresh` is plain), the stack laid out first."""
         self._select()
+        self._config_set = None  # what is typed there may change the config
         environment = {**os.environ, **self._environment(),
                        "PULUMI_HOME": str(self.state_dir / "home"),
                        "PULUMI_SKIP_CONFIRMATIONS": "true"}
