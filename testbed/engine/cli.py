@@ -177,8 +177,10 @@ class PulumiCli(StackEngine):
             error = str(failure)
         seconds = time.monotonic() - started
         if op != "preview":
+            # A finished up's result holds its outputs (two CLI commands fewer than asking).
+            stack_outputs = done.outputs if op == "up" and error is None else stack.outputs()
             outputs = {key: Secret(value.value) if value.secret else value.value
-                       for key, value in stack.outputs().items()}
+                       for key, value in stack_outputs.items()}
         return Result(steps=steps, outputs=outputs, error=error, log=log, peak_rss_mb=usage.mb,
                       seconds=seconds, cpu_seconds=usage.cpu_seconds, output=shown,
                       warnings=warnings)
