@@ -55,6 +55,7 @@ _GLOBAL_TASKS = {
         "43s",
         ("limit_use",),
         "Posts containers near their CPU or memory limit from {multiapp} to Slack",
+        "limit_cleared",
     ),
     "disk_checks": _GlobalTask(
         "slack_notify_disk.flux.j2",
@@ -182,6 +183,8 @@ def global_tasks(settings: TaskSettings) -> list[TaskSpec]:
             # One notifier, always deployed, calls the heartbeat URL (when one is set).
             "heartbeat": kind == HEARTBEAT_KIND and bool(settings.heartbeat_secret_key),
             "cleared_field": task.cleared_field if settings.post_resolved else "",
+            # The disk notifier resolves against the disk bucket it reads (postResolved).
+            "resolving": settings.post_resolved,
         }
         description = task.description.format(
             multiapp=settings.multiapp_bucket,

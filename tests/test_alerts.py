@@ -331,6 +331,21 @@ def test_a_disk_that_stays_full_is_posted_once_per_realert_window(monitoring: Mo
     assert (worse.text, worse.color) == ("Disk /data on db-1 is 97% full", "danger")
 
 
+def test_a_full_disk_back_under_the_warning_level_is_resolved_once(monitoring: Monitoring):
+    disk = monitoring.settings.disk_bucket
+    write(monitoring.org, disk, [disk_sample("db-1", "/data", 96.0, 50),
+                                 disk_sample("db-2", "/data", 40.0, 50)])
+    [full] = monitoring.check()
+    assert (full.text, full.color) == ("Disk /data on db-1 is 96% full", "danger")
+
+    write(monitoring.org, disk, [disk_sample("db-1", "/data", 60.2, 20),
+                                 disk_sample("db-2", "/data", 40.0, 20)])
+    [resolved] = monitoring.check()
+
+    assert resolved == Post(CHANNEL, "Resolved: Disk /data on db-1 is 60% full", "good")
+    assert monitoring.check() == []  # resolved once; db-2 was never posted, so never resolved
+
+
 # When Slack fails.
 def test_a_post_slack_refuses_is_not_recorded_and_the_next_run_posts_it(monitoring: Monitoring):
     monitoring.observe(broker(restarts=0))
@@ -452,6 +467,24 @@ def test_a_container_over_90_percent_of_its_cpu_limit_is_posted_once(monitoring:
 
     monitoring.observe(app("hot", 490_000_000))
     assert monitoring.check() == []  # still over: posted once per realertAfter
+
+
+def test_a_container_posted_near_its_cpu_limit_is_resolved_once_when_its_use_drops(
+        monitoring: Monitoring):
+    def app(name: str, nanocores: int) -> Pod:
+        return pod(f"{name}-0", Container("app", limits={"cpu": "500m"}, cpu_nanocores=nanocores))
+
+    monitoring.observe(app("hot", 475_000_000), app("cool", 100_000_000))
+    [post] = monitoring.check()
+    assert post.text.startswith("CPU near its limit: summit/sasquatch/hot-0 (app)")
+
+    monitoring.observe(app("hot", 200_000_000), app("cool", 100_000_000))  # 40 %
+    [resolved] = monitoring.check()
+
+    assert resolved == Post(
+        CHANNEL, "Resolved: CPU use of summit/sasquatch/hot-0 (app) is down to 40% of its limit",
+        "good")
+    assert monitoring.check() == []  # resolved once; cool-0 was never posted, so never resolved
 
 
 @pytest.mark.parametrize("ignore_pods", [(), ("prepull-*",)], ids=["all-pods", "ignoring-some"])

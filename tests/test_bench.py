@@ -164,6 +164,7 @@ def test_the_steady_state_finds_each_apps_troubled_containers_and_posts_each_fin
     # One waits in CrashLoopBackOff, one runs at 95% of its CPU limit; the state check also
     # writes that it read the app's cluster (postResolved: the evidence a resolved notice needs).
     assert kinds["state_checks"]["multiapp_points"] == 2 * STEADY_APPS
+    # The hot container stays over its limit, so its check writes no evidence of it cleared.
     assert kinds["cpu_checks"]["multiapp_points"] == STEADY_APPS
     posted = {name: kind["alerted_points"] for name, kind in kinds.items()}
     assert posted == {"restarts": 0, "state_checks": 0, "cpu_checks": 0,

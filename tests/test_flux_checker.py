@@ -93,9 +93,11 @@ def _task_cases(apps: list[str], settings: TaskSettings, label: str) -> dict[str
     for app in apps:
         for spec in app_tasks(app, settings):
             kind = spec.name.rsplit(" ", 1)[1]
+            # The limit check reads its own recent findings, to say which ones cleared.
+            resolving = kind == "cpu_checks" and settings.post_resolved
             cases[f"{label}/{app}/{kind}"] = TaskCase(
                 spec,
-                frozenset({app}),
+                frozenset({app, settings.multiapp_bucket} if resolving else {app}),
                 frozenset({(settings.multiapp_bucket, settings.org)}),
                 settings.check_every,
                 shape_of=f"ordinary/monitoring/{kind}",

@@ -241,6 +241,9 @@ def test_post_resolved_off_leaves_the_resolution_parts_out_of_every_task():
                  *global_tasks(TaskSettings(**settings))]
         return "\n".join(spec.flux for spec in specs)
 
-    assert "state_cleared" in scripts() and '"resolved"' in scripts()
-    off = scripts(post_resolved=False)
-    assert "state_cleared" not in off and "resolved" not in off and "subject" not in off
+    on = scripts(memory_checks=True)
+    assert all(part in on for part in ("state_cleared", "limit_cleared", '"resolved"',
+                                       "recentlyOver", "subjectOf"))
+    off = scripts(post_resolved=False, memory_checks=True)
+    assert all(part not in off for part in ("state_cleared", "limit_cleared", "resolved",
+                                            "subject", "recentlyOver", "cleared", "latest ="))
