@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from flux.literals import TemplateError, check_name, flux_string
 
@@ -87,12 +89,7 @@ def link_expression(link: AlertLink) -> str:
 def check_silences(silences: object, what: str) -> None:
     """TemplateError naming the silence unless each is a Silence with a printable pattern and a
     time-zone aware end."""
-    if not isinstance(silences, tuple):
-        raise TemplateError(f"{what} must be a tuple of Silence, got {silences!r}")
-    for index, silence in enumerate(silences):
-        where = f"{what}[{index}]"
-        if not isinstance(silence, Silence):
-            raise TemplateError(f"{where} is {silence!r}, not a Silence")
+    for where, silence in _each(silences, Silence, "a Silence", what):
         check_name(silence.match, f"{where}.match")
         if not isinstance(silence.until, datetime.datetime) or silence.until.tzinfo is None:
             raise TemplateError(f"{where}.until must be a time with its zone, such as "
@@ -102,15 +99,22 @@ def check_silences(silences: object, what: str) -> None:
 def check_links(links: object, what: str) -> None:
     """TemplateError naming the link unless each has a printable text and an http(s) URL whose
     only placeholders are LINK_FIELDS."""
-    if not isinstance(links, tuple):
-        raise TemplateError(f"{what} must be a tuple of AlertLink, got {links!r}")
-    for index, link in enumerate(links):
-        where = f"{what}[{index}]"
-        if not isinstance(link, AlertLink):
-            raise TemplateError(f"{where} is {link!r}, not an AlertLink")
+    for where, link in _each(links, AlertLink, "an AlertLink", what):
         check_name(link.text, f"{where}.text")
         unknown = {name for name in _PLACEHOLDER.findall(link.url) if name not in LINK_FIELDS}
         if unknown or not _URL.fullmatch(_PLACEHOLDER.sub("x", link.url)):
             raise TemplateError(
                 f"{where}.url is {link.url!r}: it must be an http(s) URL without spaces, '<', "
                 f"'>' or '|', whose only placeholders are {{{'}, {'.join(LINK_FIELDS)}}}")
+
+
+def _each(items: object, kind: type, a_kind: str, what: str) -> Iterator[tuple[str, Any]]:
+    """Each item of the tuple with where it is (`what[i]`); TemplateError unless `items` is a
+    tuple of `kind`."""
+    if not isinstance(items, tuple):
+        raise TemplateError(f"{what} must be a tuple of {kind.__name__}, got {items!r}")
+    for index, item in enumerate(items):
+        where = f"{what}[{index}]"
+        if not isinstance(item, kind):
+            raise TemplateError(f"{where} is {item!r}, not {a_kind}")
+        yield where, item
