@@ -550,26 +550,37 @@ def test_memory_near_its_limit_is_not_posted_by_default(monitoring: Monitoring):
 
 
 # Routing by cluster.
-def test_each_cluster_is_posted_to_its_own_channel_and_webhook_and_the_rest_to_the_default(
-        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
-    summit_slack = FakeSlack()
-    try:
-        routed = TaskSettings(org=org.name, slack_routes=(
-            SlackRoute("summit", "#summit-alerts", "slack_webhook_summit"),))
-        monitoring = deploy_monitoring(org, slack, [APP], routed, telegraf=telegraf)
-        set_secret(org, "slack_webhook_summit", summit_slack.url)
-        hot = pod("hot-0", Container("app", limits={"cpu": "100m"}, cpu_nanocores=99_000_000))
-        for cluster in ("summit", "base"):
-            monitoring.observe(broker(restarts=0), cluster=cluster)
-        monitoring.observe(broker(restarts=1), hot, cluster="summit")
-        monitoring.observe(broker(restarts=1), cluster="base")
-        # By hand: see "Disks"; a host's disk has no cluster, so it goes to the default.
-        write(org, routed.disk_bucket, [disk_sample("db-1", "/data", 99.0, 30)])
+@pytest.fixture
+def summit_slack() -> FakeSlack:
+    """A second Slack: the summit cluster's route."""
+    fake = FakeSlack()
+    yield fake
+    fake.stop()
 
-        default_posts = monitoring.check()
-        summit_posts = summit_slack.posts
-    finally:
-        summit_slack.stop()
+
+def routed_to_summit(org: InfluxOrg, summit_slack: FakeSlack) -> TaskSettings:
+    """Settings that route the summit cluster's alerts to `summit_slack` (slackRoutes), its
+    webhook secret set."""
+    set_secret(org, "slack_webhook_summit", summit_slack.url)
+    return TaskSettings(org=org.name, slack_routes=(
+        SlackRoute("summit", "#summit-alerts", "slack_webhook_summit"),))
+
+
+def test_each_cluster_is_posted_to_its_own_channel_and_webhook_and_the_rest_to_the_default(
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, summit_slack: FakeSlack,
+        telegraf: Telegraf):
+    routed = routed_to_summit(org, summit_slack)
+    monitoring = deploy_monitoring(org, slack, [APP], routed, telegraf=telegraf)
+    hot = pod("hot-0", Container("app", limits={"cpu": "100m"}, cpu_nanocores=99_000_000))
+    for cluster in ("summit", "base"):
+        monitoring.observe(broker(restarts=0), cluster=cluster)
+    monitoring.observe(broker(restarts=1), hot, cluster="summit")
+    monitoring.observe(broker(restarts=1), cluster="base")
+    # By hand: see "Disks"; a host's disk has no cluster, so it goes to the default.
+    write(org, routed.disk_bucket, [disk_sample("db-1", "/data", 99.0, 30)])
+
+    default_posts = monitoring.check()
+    summit_posts = summit_slack.posts
 
     assert sorted((post.channel, post.text.split(":")[0]) for post in summit_posts) == [
         ("#summit-alerts", "CPU near its limit"), ("#summit-alerts", "Container restarted")]
@@ -594,32 +605,27 @@ def alerted_keys(monitoring: Monitoring) -> list[str]:
 
 
 def test_a_node_failure_is_one_post_per_channel_and_each_alert_is_recorded_by_its_key(
-        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
-    summit_slack = FakeSlack()
-    try:
-        routed = TaskSettings(org=org.name, slack_routes=(
-            SlackRoute("summit", "#summit-alerts", "slack_webhook_summit"),))
-        monitoring = deploy_monitoring(org, slack, [APP, "nublado"], routed, telegraf=telegraf)
-        set_secret(org, "slack_webhook_summit", summit_slack.url)
-        # A node of each cluster lost: 22 containers on summit, 5 on base, of two apps.
-        monitoring.observe(*(crashing(f"kafka-{n}") for n in range(12)))
-        monitoring.observe(*(crashing(f"hub-{n}", "nublado") for n in range(10)), app="nublado")
-        monitoring.observe(*(crashing(f"kafka-{n}") for n in range(5)), cluster="base")
+        influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, summit_slack: FakeSlack,
+        telegraf: Telegraf):
+    routed = routed_to_summit(org, summit_slack)
+    monitoring = deploy_monitoring(org, slack, [APP, "nublado"], routed, telegraf=telegraf)
+    # A node of each cluster lost: 22 containers on summit, 5 on base, of two apps.
+    monitoring.observe(*(crashing(f"kafka-{n}") for n in range(12)))
+    monitoring.observe(*(crashing(f"hub-{n}", "nublado") for n in range(10)), app="nublado")
+    monitoring.observe(*(crashing(f"kafka-{n}") for n in range(5)), cluster="base")
 
-        [base_post] = monitoring.check()
-        [summit_post] = summit_slack.posts
-        assert monitoring.check() == [] and len(summit_slack.posts) == 1  # within realertAfter
+    [base_post] = monitoring.check()
+    [summit_post] = summit_slack.posts
+    assert monitoring.check() == [] and len(summit_slack.posts) == 1  # within realertAfter
 
-        # The node back: every container running again, one resolved post per channel, once.
-        monitoring.observe(*(pod(f"kafka-{n}") for n in range(12)))
-        monitoring.observe(*(pod(f"hub-{n}", namespace="nublado") for n in range(10)),
-                           app="nublado")
-        monitoring.observe(*(pod(f"kafka-{n}") for n in range(5)), cluster="base")
-        [base_resolved] = monitoring.check()
-        [_, summit_resolved] = summit_slack.posts
-        assert monitoring.check() == [] and len(summit_slack.posts) == 2
-    finally:
-        summit_slack.stop()
+    # The node back: every container running again, one resolved post per channel, once.
+    monitoring.observe(*(pod(f"kafka-{n}") for n in range(12)))
+    monitoring.observe(*(pod(f"hub-{n}", namespace="nublado") for n in range(10)),
+                       app="nublado")
+    monitoring.observe(*(pod(f"kafka-{n}") for n in range(5)), cluster="base")
+    [base_resolved] = monitoring.check()
+    [_, summit_resolved] = summit_slack.posts
+    assert monitoring.check() == [] and len(summit_slack.posts) == 2
 
     assert (summit_resolved.color, summit_resolved.text.split("\n")[0]) == ("good",
                                                                             "22 resolved:")
