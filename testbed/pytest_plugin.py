@@ -5,10 +5,10 @@ port, and every test that talks to InfluxDB runs on one pair of them, an emulato
 influxd (built by `make tools`):
 - by default influxd 2.7.12 and the emulator, which follows it: the emulator's contract and
   parity tests, and everything that depends on a token's value being shown on reads;
-- marked `hashed_tokens` (the provider, program and alert tests): influxd 2.8.0 run with
+- marked `hashed_tokens` (the provider and program tests): influxd 2.8.0 run with
   `--use-hashed-tokens`, as 2.9 and later run by default, and the emulator's --hashed-tokens
   mode, which follows that;
-- marked `every_server` (InfluxQL on the mappings): both pairs.
+- marked `every_server` (InfluxQL on the mappings, the alerts): both pairs.
 Or only the real InfluxDB named by INFLUXDB_TEST_URL and INFLUXDB_TEST_TOKEN. A test that needs
 the emulator's request log or fault injection asks for `emulator`, and runs on its pair's
 emulator only; one that runs Flux (tasks on data) asks for `influxd`, and runs on its pair's real
