@@ -58,12 +58,12 @@ class TaskSettings:
     alert_pending_pods: bool = True  # whether a container of a Pending pod is reported
     not_running_for: str = "0s"  # a container is posted once not running this long (0s: at once)
     no_data_after: str = "15m"  # a cluster silent this long in an app's bucket is posted (0s: off)
-    # Issue 29's notifier settings: grouped posts, silences, a heartbeat, links in posts.
+    # Notifier settings: grouped posts, silences, a heartbeat, links in posts.
     group_above: int = 3  # more new alerts than this for a channel in one run: one post
     silences: tuple[Silence, ...] = ()  # container alerts held until each silence's end
     heartbeat_secret_key: str = ""  # the InfluxDB secret of a URL called every run; "": none
     alert_links: tuple[AlertLink, ...] = ()  # appended to each container alert's post
-    # Issue 29's resolved notices.
+    # Resolved notices.
     post_resolved: bool = True  # an alert posted whose condition a check saw clear: one post
 
     def __post_init__(self) -> None:

@@ -90,12 +90,12 @@ TASK_SETTING_KEYS = {
     "alert_pending_pods": "alertPendingPods",
     "not_running_for": "notRunningFor",
     "no_data_after": "noDataAfter",
-    # Issue 29's notifier settings.
+    # Notifier settings: grouped posts, silences, a heartbeat, links in posts.
     "group_above": "groupAbove",
     "silences": "silences",
     "heartbeat_secret_key": "heartbeatSecretKey",
     "alert_links": "alertLinks",
-    # Issue 29's resolved notices.
+    # Resolved notices.
     "post_resolved": "postResolved",
 }
 # A silence ends by its time, at most this far from the run that deploys it: forever is what
@@ -136,29 +136,20 @@ def _names(config: pulumi.Config, key: str, item: str,
 
 def _slack_routes(config: pulumi.Config, key: str,
                   default: tuple[SlackRoute, ...]) -> tuple[SlackRoute, ...]:
-    """A list of {cluster, channel, secretKey}, the default when unset; anything else is refused,
-    naming the fields."""
-    value = config.get_object(key)
-    if value is None:
+    """A list of {cluster, channel, secretKey}; anything else is refused naming the route."""
+    items = _maps(config, key, ("cluster", "channel", "secretKey"), (), "summit",
+                  note=" (secretKey names the InfluxDB secret holding that channel's webhook URL; "
+                       "set it with --plaintext: the CLI takes it for a secret otherwise)")
+    if items is None:
         return default
-    keys = {"cluster", "channel", "secretKey"}
-    if not isinstance(value, list) or not all(
-            isinstance(route, dict) and set(route) == keys
-            and all(isinstance(text, str) for text in route.values()) for route in value):
-        raise SettingsError(
-            f"{key} is {value!r}: it must be a list of routes, each with exactly a cluster, a "
-            f"channel and a secretKey (the InfluxDB secret holding that channel's webhook URL): "
-            f"`pulumi config set --path '{key}[0].cluster' summit`, then '{key}[0].channel', "
-            f"and `pulumi config set --plaintext --path '{key}[0].secretKey' <key>` (a name "
-            "the CLI takes for a secret unless told otherwise)")
-    return tuple(SlackRoute(route["cluster"], route["channel"], route["secretKey"])
-                 for route in value)
+    return tuple(SlackRoute(item["cluster"], item["channel"], item["secretKey"])
+                 for item in items)
 
 
 def _maps(config: pulumi.Config, key: str, required: tuple[str, ...], optional: tuple[str, ...],
-          example: str) -> list[dict[str, str]] | None:
+          example: str, note: str = "") -> list[dict[str, str]] | None:
     """A list of maps of strings with the `required` keys (and perhaps `optional` ones), None when
-    unset; anything else is refused, naming the item and the command that sets it."""
+    unset; anything else is refused, naming the item and the command that sets it (then `note`)."""
     value = config.get_object(key)
     if value is None:
         return None
@@ -171,7 +162,7 @@ def _maps(config: pulumi.Config, key: str, required: tuple[str, ...], optional: 
                 f"{key}[{index}] is {item!r}: each item of {key} holds "
                 f"{', '.join(required + optional)}, set field by "
                 f"field: `pulumi config set --path '{key}[{index}].{required[0]}' {example}`, "
-                f"then '{key}[{index}].{(required + optional)[1]}'")
+                f"then '{key}[{index}].{(required + optional)[1]}'{note}")
     return items
 
 

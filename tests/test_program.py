@@ -964,7 +964,8 @@ def program_check(key: str, value: object, message: str) -> object:
     program_check("rubin-influx-tools:ignorePods", ["Prepull/*"],
                   "ignorePods must be pod name patterns"),
     program_check("rubin-influx-tools:slackRoutes", [{"cluster": "summit", "channel": "#summit"}],
-                  "each with exactly a cluster, a channel and a secretKey"),
+                  "slackRoutes[0] is {'cluster': 'summit', 'channel': '#summit'}: each item of "
+                  "slackRoutes holds cluster, channel, secretKey"),
     program_check("rubin-influx-tools:appBuckets", ["roundtable_internal_"],
                   "appBuckets lists 'roundtable_internal_', which is not an application bucket "
                   "name"),
