@@ -274,7 +274,6 @@ def test_a_cluster_that_stopped_writing_is_posted_as_no_data_and_the_one_writing
     assert monitoring.check() == []  # still quiet: posted once per realertAfter
 
 
-
 def test_a_cluster_that_stopped_writing_two_apps_is_one_post_listing_both(
         influxd: InfluxServer, org: InfluxOrg, slack: FakeSlack, telegraf: Telegraf):
     # Two apps (fewer than groupAbove): base stopped writing both 20 minutes ago, summit did not.
@@ -292,6 +291,7 @@ def test_a_cluster_that_stopped_writing_two_apps_is_one_post_listing_both(
     assert [line.split(" has written")[0] for line in lines] == ["• No data: base/nublado",
                                                                "• No data: base/sasquatch"]
     assert monitoring.check() == []  # each app's alert recorded: posted once per realertAfter
+
 
 # Everything else Telegraf writes.
 def test_condition_rows_and_every_other_field_telegraf_writes_neither_post_nor_hide_a_post(
